@@ -1,0 +1,412 @@
+//! [`PlexTv`]: the configured client, and the hooks that give every
+//! generated operation its headers, retries and limits.
+
+use std::{fmt, ops::Deref, sync::Arc, time::Duration};
+
+use progenitor_client::{ClientHooks, OperationInfo};
+use reqwest::{
+    header::{HeaderMap, HeaderName, HeaderValue},
+    Url,
+};
+
+use crate::{generated::Client, ClientIdentity, Error, RetryPolicy, Token};
+
+/// The default plex.tv address.
+pub const DEFAULT_BASE_URL: &str = "https://plex.tv";
+
+pub(crate) const X_PLEX_TOKEN: HeaderName = HeaderName::from_static("x-plex-token");
+
+/// progenitor adds `api-version: <info.version>` to every request; plex.tv
+/// has no use for it.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+
+/// A plex.tv client: every generated operation, with this crate's identity
+/// headers, token, retries, timeouts and limits.
+///
+/// `PlexTv` dereferences to the generated [`Client`], so each operation is a
+/// method returning a request builder:
+///
+/// ```no_run
+/// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
+///
+/// # async fn demo() -> Result<(), plex_tv::Error> {
+/// let id = ClientIdentifier::load_or_create("client-id.txt")?;
+/// let client = PlexTv::builder()
+///     .identity(ClientIdentity::new("My App", id))
+///     .token("my-plex-token")
+///     .build()?;
+/// let me = client.get_user().send().await?;
+/// println!("signed in as {:?}", me.username);
+/// # Ok(()) }
+/// ```
+///
+/// Cloning is cheap, and [`with_token`](Self::with_token) gives a client for
+/// another account that shares the same connection pool.
+#[derive(Clone)]
+pub struct PlexTv {
+    api: Client,
+}
+
+/// The state the generated client's hooks use. Built by [`PlexTvBuilder`].
+#[derive(Clone)]
+pub struct Shared {
+    settings: Arc<Settings>,
+    token: Option<TokenHeader>,
+}
+
+struct Settings {
+    identity: ClientIdentity,
+    headers: HeaderMap,
+    retry: RetryPolicy,
+    max_response_size: u64,
+}
+
+/// The token with its header value, built once per token rather than per
+/// request.
+#[derive(Clone)]
+struct TokenHeader {
+    token: Token,
+    value: Result<HeaderValue, String>,
+}
+
+impl TokenHeader {
+    fn new(token: Token) -> Self {
+        let value = token.header_value().map_err(|e| e.to_string());
+        TokenHeader { token, value }
+    }
+}
+
+impl Shared {
+    /// Adds the identity headers and the token; values already on the
+    /// request (set for this request only) win.
+    fn apply(&self, headers: &mut HeaderMap) -> Result<(), String> {
+        headers.remove(API_VERSION);
+        for (name, value) in &self.settings.headers {
+            headers.entry(name).or_insert_with(|| value.clone());
+        }
+        if let Some(token) = &self.token {
+            let value = token.value.as_ref().map_err(Clone::clone)?;
+            headers.entry(X_PLEX_TOKEN).or_insert_with(|| value.clone());
+        }
+        Ok(())
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.settings.retry
+    }
+
+    pub(crate) fn max_response_size(&self) -> u64 {
+        self.settings.max_response_size
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("identity", &self.settings.identity)
+            .field("token", &self.token.as_ref().map(|t| &t.token))
+            .field("retry", &self.settings.retry)
+            .field("max_response_size", &self.settings.max_response_size)
+            .finish()
+    }
+}
+
+impl ClientHooks<Shared> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        self.inner
+            .apply(request.headers_mut())
+            .map_err(progenitor_client::Error::InvalidRequest)
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        crate::transport::execute(&self.client, &self.inner, request, info).await
+    }
+}
+
+impl PlexTv {
+    /// A builder with the defaults: `https://plex.tv`, 10 s connect and 30 s
+    /// request timeouts, [`RetryPolicy::default`], 32 MiB response limit.
+    pub fn builder() -> PlexTvBuilder {
+        PlexTvBuilder::default()
+    }
+
+    /// The same client acting with `token`: same identity, settings and
+    /// connection pool. Cheap enough to call per request.
+    pub fn with_token(&self, token: impl Into<Token>) -> PlexTv {
+        self.with_token_header(Some(TokenHeader::new(token.into())))
+    }
+
+    /// The same client without a token (for PIN sign-in, say).
+    pub fn without_token(&self) -> PlexTv {
+        self.with_token_header(None)
+    }
+
+    fn with_token_header(&self, token: Option<TokenHeader>) -> PlexTv {
+        let inner = Shared {
+            settings: Arc::clone(&self.api.inner.settings),
+            token,
+        };
+        PlexTv {
+            api: Client::new_with_client(&self.api.baseurl, self.api.client.clone(), inner),
+        }
+    }
+
+    /// The token requests carry, if any.
+    pub fn token(&self) -> Option<&Token> {
+        self.api.inner.token.as_ref().map(|t| &t.token)
+    }
+
+    /// The identity requests carry.
+    pub fn identity(&self) -> &ClientIdentity {
+        &self.api.inner.settings.identity
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.api.baseurl
+    }
+
+    /// The generated client, for code that wants to name its type.
+    pub fn api(&self) -> &Client {
+        &self.api
+    }
+
+    /// The `reqwest::Client` that sends the requests.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.api.client
+    }
+}
+
+impl Deref for PlexTv {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.api
+    }
+}
+
+impl fmt::Debug for PlexTv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlexTv")
+            .field("base_url", &self.api.baseurl)
+            .field("identity", self.identity())
+            .field("token", &self.token())
+            .finish()
+    }
+}
+
+/// Builds a [`PlexTv`]. Only [`identity`](Self::identity) is required.
+///
+/// ```
+/// use std::time::Duration;
+/// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv, RetryPolicy};
+///
+/// let client = PlexTv::builder()
+///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+///     .timeout(Duration::from_secs(10))
+///     .retry(RetryPolicy::default().max_attempts(2))
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://plex.tv");
+/// # Ok::<(), plex_tv::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct PlexTvBuilder {
+    identity: Option<ClientIdentity>,
+    token: Option<Token>,
+    base_url: String,
+    allow_insecure_http: bool,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    max_response_size: u64,
+    http_client: Option<reqwest::Client>,
+}
+
+impl Default for PlexTvBuilder {
+    fn default() -> Self {
+        PlexTvBuilder {
+            identity: None,
+            token: None,
+            base_url: DEFAULT_BASE_URL.into(),
+            allow_insecure_http: false,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            max_response_size: 32 * 1024 * 1024,
+            http_client: None,
+        }
+    }
+}
+
+impl PlexTvBuilder {
+    /// Who is calling: the `X-Plex-*` headers. Required.
+    pub fn identity(mut self, identity: ClientIdentity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// The account token to send as `X-Plex-Token`.
+    pub fn token(mut self, token: impl Into<Token>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Where plex.tv is (default `https://plex.tv`), for a proxy or a fake
+    /// plex.tv in tests. Plain `http` is accepted only for loopback hosts,
+    /// unless [`allow_insecure_http`](Self::allow_insecure_http) is set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Accepts a plain `http` base URL on a host other than loopback. The
+    /// token then crosses the network unencrypted: only for trusted networks.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The longest a request may take, body included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest connecting may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// When failed requests are retried (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default 32 MiB); a
+    /// larger one ends in [`Error::ResponseTooLarge`].
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
+    /// Sends requests with this `reqwest::Client` (its pool, proxy and TLS
+    /// settings) instead of building one; the timeouts set here are then not
+    /// applied. Build it with `redirect(reqwest::redirect::Policy::none())`:
+    /// this crate follows redirects itself so that the token never goes to
+    /// another origin.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<PlexTv, Error> {
+        let identity = self.identity.ok_or_else(|| {
+            Error::invalid_input("no identity set: call PlexTvBuilder::identity(ClientIdentity::new(..)) before build()")
+        })?;
+        let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("plex-tv-rust/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(Error::from_reqwest)?,
+        };
+        let settings = Settings {
+            headers: identity.header_map()?,
+            identity,
+            retry: self.retry,
+            max_response_size: self.max_response_size,
+        };
+        let shared = Shared {
+            settings: Arc::new(settings),
+            token: self.token.map(TokenHeader::new),
+        };
+        Ok(PlexTv {
+            api: Client::new_with_client(&base_url, http, shared),
+        })
+    }
+}
+
+/// Validates a base URL and returns it without a trailing slash (the
+/// generated code appends paths that start with `/`).
+fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error> {
+    let url = Url::parse(text.trim()).map_err(|e| {
+        Error::invalid_input(format!(
+            "the base URL {text:?} is not a URL ({e}); use e.g. https://plex.tv"
+        ))
+    })?;
+    let host = url.host_str().unwrap_or_default();
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::invalid_input(format!(
+                "the base URL uses plain http on {host}, which would send the token unencrypted; \
+                 use https, or PlexTvBuilder::allow_insecure_http(true) on a trusted network"
+            )))
+        }
+        scheme => {
+            return Err(Error::invalid_input(format!(
+                "the base URL scheme {scheme:?} is not http or https"
+            )))
+        }
+    }
+    if host.is_empty()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(Error::invalid_input(format!(
+            "the base URL {text:?} must be scheme://host[:port][/path], with no credentials, query or fragment"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert_eq!(
+            check_base_url("https://plex.tv/", false).unwrap(),
+            "https://plex.tv"
+        );
+        assert_eq!(
+            check_base_url("http://127.0.0.1:8080", false).unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(check_base_url("http://[::1]:80/", false).is_ok());
+        assert!(check_base_url("http://localhost:1", false).is_ok());
+        assert!(check_base_url("http://example.com", false).is_err());
+        assert!(check_base_url("http://example.com", true).is_ok());
+        assert!(check_base_url("ftp://plex.tv", true).is_err());
+        assert!(check_base_url("https://plex.tv/?x=1", false).is_err());
+        assert!(check_base_url("https://user:pw@plex.tv", false).is_err());
+        assert!(check_base_url("not a url", false).is_err());
+    }
+}

@@ -1,0 +1,298 @@
+//! [`Error`]: everything that can go wrong, in one enum to match on.
+
+use std::{error::Error as _, fmt::Write as _, io, time::Duration};
+
+use bytes::Bytes;
+use reqwest::{header::HeaderMap, StatusCode};
+
+use crate::{redact, types::ApiError};
+
+/// Errors returned by this crate.
+///
+/// The generated operations return progenitor's error type; `?` turns it
+/// into this one, so a function returning `Result<_, plex_tv::Error>` can
+/// match on the outcomes that matter:
+///
+/// ```no_run
+/// # async fn demo(client: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+/// use plex_tv::Error;
+///
+/// match client.get_user().send().await.map_err(Error::from) {
+///     Ok(user) => println!("signed in as {:?}", user.username),
+///     Err(Error::Unauthorized { .. }) => println!("the token has expired: sign in again"),
+///     Err(Error::RateLimited { retry_after }) => println!("slow down for {retry_after:?}"),
+///     Err(other) => return Err(other),
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// No variant, message or `Debug` output contains a token: response
+/// excerpts are redacted and URLs never carry one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// plex.tv did not accept the token (HTTP 401, code 1001), or the request
+    /// needed one and none was set.
+    #[error("plex.tv did not accept the token (HTTP 401); sign in again to get a new token")]
+    Unauthorized {
+        /// The errors plex.tv reported.
+        errors: Vec<ApiError>,
+    },
+    /// A password sign-in needs a two-factor verification code (code 1029).
+    #[error(
+        "plex.tv needs a two-factor verification code; ask the user for it and sign in again with it \
+         (or use PIN sign-in, which handles two-factor accounts)"
+    )]
+    TwoFactorRequired {
+        /// The errors plex.tv reported.
+        errors: Vec<ApiError>,
+    },
+    /// plex.tv is rate-limiting this client (HTTP 429) and retries did not help.
+    #[error("plex.tv is rate-limiting this client{}; wait before sending more requests", after(*.retry_after))]
+    RateLimited {
+        /// How long plex.tv asked to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
+    /// Any other error status from plex.tv.
+    #[error("plex.tv answered HTTP {status}{}", describe(errors, body.as_deref()))]
+    Api {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The errors plex.tv reported, if the body had the usual shape.
+        errors: Vec<ApiError>,
+        /// The start of a body that was not the usual error shape (an HTML
+        /// outage page, say), with secrets redacted.
+        body: Option<String>,
+    },
+    /// The request or the response took longer than the configured timeout.
+    #[error("plex.tv did not answer in time; check the network, or raise the timeout with PlexTvBuilder::timeout")]
+    Timeout,
+    /// The connection failed or broke.
+    #[error("could not talk to plex.tv ({source}); check the network and the base URL")]
+    Transport {
+        /// The underlying error (its URL removed).
+        source: reqwest::Error,
+    },
+    /// The response did not decode into the expected type.
+    #[error(
+        "plex.tv's answer does not decode at {path}: {message}; the body starts with: {body_start}"
+    )]
+    Decode {
+        /// Where in the JSON decoding failed, for example `$.services[2].status`.
+        path: String,
+        /// What was wrong there.
+        message: String,
+        /// The start of the body, with secrets redacted.
+        body_start: String,
+    },
+    /// The response body was larger than the configured limit.
+    #[error(
+        "plex.tv's answer is larger than the {limit}-byte limit; raise PlexTvBuilder::max_response_size if that is expected"
+    )]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// Something the caller passed in cannot be used; the message says what.
+    #[error("{message}")]
+    InvalidInput {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// Reading or writing a local file failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The PIN expired before the user approved it.
+    #[error("the PIN expired before it was approved; start a new sign-in")]
+    PinExpired,
+    /// Waiting for the PIN took longer than the timeout set with
+    /// `PinLoginBuilder::timeout`.
+    #[error("the PIN was not approved within {0:?}; start a new sign-in or wait longer")]
+    PinTimedOut(Duration),
+    /// The sign-in was cancelled through its [`CancelHandle`](crate::pin::CancelHandle).
+    #[error("the sign-in was cancelled")]
+    Cancelled,
+}
+
+fn after(retry_after: Option<Duration>) -> String {
+    retry_after
+        .map(|d| format!(" (retry after {}s)", d.as_secs()))
+        .unwrap_or_default()
+}
+
+fn describe(errors: &[ApiError], body: Option<&str>) -> String {
+    let mut text = String::new();
+    for error in errors {
+        let _ = write!(
+            text,
+            "; {}",
+            error.message.as_deref().unwrap_or("(no message)")
+        );
+        if let Some(code) = error.code {
+            let _ = write!(text, " (code {code})");
+        }
+    }
+    if let Some(body) = body {
+        let _ = write!(text, "; the body starts with: {body}");
+    }
+    text
+}
+
+impl Error {
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The HTTP status plex.tv answered with, if the error came from one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Unauthorized { .. } | Error::TwoFactorRequired { .. } => {
+                Some(StatusCode::UNAUTHORIZED)
+            }
+            Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+            Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again later may succeed (rate limits, outages,
+    /// timeouts and broken connections).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Timeout | Error::Transport { .. } => true,
+            Error::Api { status, .. } => status.is_server_error(),
+            _ => false,
+        }
+    }
+
+    /// Classifies an error status and body.
+    pub(crate) fn from_status(
+        status: StatusCode,
+        headers: &HeaderMap,
+        errors: Vec<ApiError>,
+    ) -> Self {
+        let has_code = |code: i64| errors.iter().any(|e| e.code == Some(code));
+        let body = crate::transport::raw_body_note(headers);
+        if has_code(1029) {
+            Error::TwoFactorRequired { errors }
+        } else if status == StatusCode::UNAUTHORIZED || has_code(1001) {
+            Error::Unauthorized { errors }
+        } else if status == StatusCode::TOO_MANY_REQUESTS {
+            Error::RateLimited {
+                retry_after: crate::retry::retry_after(headers),
+            }
+        } else {
+            Error::Api {
+                status,
+                errors,
+                body,
+            }
+        }
+    }
+
+    pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
+        if chain_has(&error, |e| e.is::<crate::transport::BodyTooLarge>()) {
+            let limit = find_limit(&error).unwrap_or_default();
+            return Error::ResponseTooLarge { limit };
+        }
+        let timed_out = error.is_timeout()
+            || chain_has(&error, |e| {
+                e.downcast_ref::<io::Error>()
+                    .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
+            });
+        if timed_out {
+            Error::Timeout
+        } else {
+            Error::Transport {
+                source: error.without_url(),
+            }
+        }
+    }
+
+    pub(crate) fn decode(body: &Bytes, error: &serde_json::Error) -> Self {
+        let offset = redact::offset_of(body, error.line(), error.column());
+        let message = error.to_string();
+        // serde_json appends " at line L column C"; the path says it better.
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        let message = if body.is_empty() {
+            "the body is empty".to_owned()
+        } else {
+            message
+        };
+        Error::Decode {
+            path: redact::json_path_at(body, offset),
+            message,
+            body_start: redact::excerpt(body),
+        }
+    }
+}
+
+fn chain_has(
+    error: &(dyn std::error::Error + 'static),
+    test: impl Fn(&(dyn std::error::Error + 'static)) -> bool,
+) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if test(e) {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+fn find_limit(error: &reqwest::Error) -> Option<u64> {
+    let mut current = error.source();
+    while let Some(e) = current {
+        if let Some(too_large) = e.downcast_ref::<crate::transport::BodyTooLarge>() {
+            return Some(too_large.limit);
+        }
+        current = e.source();
+    }
+    None
+}
+
+impl From<progenitor_client::Error<crate::types::ErrorResponse>> for Error {
+    fn from(error: progenitor_client::Error<crate::types::ErrorResponse>) -> Self {
+        use progenitor_client::Error as E;
+        match error {
+            E::InvalidRequest(message) => Error::invalid_input(message),
+            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+                Error::from_reqwest(e)
+            }
+            E::ErrorResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                Error::from_status(
+                    status,
+                    &headers,
+                    response.into_inner().errors.unwrap_or_default(),
+                )
+            }
+            E::InvalidResponsePayload(body, e) => Error::decode(&body, &e),
+            E::UnexpectedResponse(response) => {
+                let status = response.status();
+                Error::from_status(status, response.headers(), Vec::new())
+            }
+            E::Custom(message) => Error::invalid_input(message),
+        }
+    }
+}

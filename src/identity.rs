@@ -1,0 +1,372 @@
+//! Who is calling plex.tv: the `X-Plex-*` identity headers.
+//!
+//! plex.tv lists every client identifier it sees as a device of the account
+//! and e-mails the user about new ones, so the identifier must stay the same
+//! across runs: use [`ClientIdentifier::load_or_create`].
+
+use std::{
+    fmt,
+    fs::{self, File},
+    io::{self, Read, Write},
+    path::Path,
+    str::FromStr,
+};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::Error;
+
+/// Longest identifier accepted; plex.tv's own are UUIDs (36 characters).
+const MAX_IDENTIFIER_LEN: usize = 256;
+
+/// A stable, unique id of this installation (`X-Plex-Client-Identifier`).
+///
+/// ```
+/// use plex_tv::ClientIdentifier;
+///
+/// let random = ClientIdentifier::new_random();
+/// assert_eq!(random.as_str().len(), 36);
+///
+/// let parsed: ClientIdentifier = "my-app-7f3c".parse()?;
+/// assert_eq!(parsed.as_str(), "my-app-7f3c");
+/// assert!("has spaces".parse::<ClientIdentifier>().is_err());
+/// # Ok::<(), plex_tv::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientIdentifier(String);
+
+impl ClientIdentifier {
+    /// A new random identifier (a UUID v4). Store it: a new identifier on
+    /// every run shows up as a new device of the user's account.
+    pub fn new_random() -> Self {
+        ClientIdentifier(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// Reads the identifier stored at `path`, or creates one there.
+    ///
+    /// The first call writes a new random identifier, atomically and
+    /// readable by the owner only (mode 0600 on unix); every later call, in
+    /// this process or another, returns the same one. When several processes
+    /// race, exactly one file wins and all of them return its identifier.
+    ///
+    /// A file that exists but does not hold an identifier is left alone and
+    /// reported as [`Error::InvalidInput`]: it may belong to something else.
+    ///
+    /// ```
+    /// use plex_tv::ClientIdentifier;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("client-id");
+    /// let first = ClientIdentifier::load_or_create(&path)?;
+    /// let again = ClientIdentifier::load_or_create(&path)?;
+    /// assert_eq!(first, again);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load_or_create(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        match Self::load(path) {
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            other => return other,
+        }
+        let candidate = Self::new_random();
+        match write_new_file(path, &format!("{}\n", candidate.0)) {
+            Ok(()) => Ok(candidate),
+            // Another process created it first: theirs is the identifier.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
+            Err(source) => Err(Error::io(
+                format!("cannot create {}", path.display()),
+                source,
+            )),
+        }
+    }
+
+    fn load(path: &Path) -> Result<Self, Error> {
+        let mut text = String::new();
+        let read = File::open(path).and_then(|file| {
+            // Bounded read: a huge file is not an identifier, and must not
+            // be pulled into memory to find that out.
+            file.take(MAX_IDENTIFIER_LEN as u64 + 2)
+                .read_to_string(&mut text)
+        });
+        match read {
+            Ok(_) => text.trim().parse().map_err(|_| {
+                Error::invalid_input(format!(
+                    "{} does not hold a client identifier; delete it to create a new one",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => Err(Error::invalid_input(format!(
+                "{} is not a text file holding a client identifier; delete it to create a new one",
+                path.display()
+            ))),
+            Err(source) => Err(Error::io(format!("cannot read {}", path.display()), source)),
+        }
+    }
+
+    /// The identifier's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Writes `contents` to a new file at `path`, or fails with `AlreadyExists`.
+/// The file appears complete or not at all: it is written to a temporary
+/// file beside it, then linked into place without replacing anything.
+fn write_new_file(path: &Path, contents: &str) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir)?;
+    // tempfile creates the file with mode 0600 on unix.
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(contents.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist_noclobber(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+impl FromStr for ClientIdentifier {
+    type Err = Error;
+
+    /// Accepts 1 to 256 visible ASCII characters.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let valid = !s.is_empty()
+            && s.len() <= MAX_IDENTIFIER_LEN
+            && s.bytes().all(|b| b.is_ascii_graphic());
+        if valid {
+            Ok(ClientIdentifier(s.to_owned()))
+        } else {
+            Err(Error::invalid_input(format!(
+                "a client identifier is 1 to {MAX_IDENTIFIER_LEN} visible ASCII characters without spaces; \
+                 use ClientIdentifier::new_random() or load_or_create() to get one"
+            )))
+        }
+    }
+}
+
+impl fmt::Display for ClientIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The `X-Plex-*` values sent with every request.
+///
+/// The product name and client identifier are required; the platform
+/// defaults to this operating system and the device name to the product.
+///
+/// ```
+/// use plex_tv::{ClientIdentifier, ClientIdentity};
+///
+/// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+///     .version("1.2.0")
+///     .device_name("Living room PC");
+/// assert_eq!(identity.product(), "My App");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientIdentity {
+    product: String,
+    client_identifier: ClientIdentifier,
+    version: Option<String>,
+    platform: Option<String>,
+    platform_version: Option<String>,
+    device: Option<String>,
+    device_name: Option<String>,
+    model: Option<String>,
+    vendor: Option<String>,
+    provides: Option<String>,
+    language: Option<String>,
+}
+
+macro_rules! optional_fields {
+    ($($(#[$doc:meta])* $field:ident),* $(,)?) => {
+        impl ClientIdentity {
+            $(
+                $(#[$doc])*
+                pub fn $field(mut self, value: impl Into<String>) -> Self {
+                    self.$field = Some(value.into());
+                    self
+                }
+            )*
+        }
+    };
+}
+
+optional_fields! {
+    /// `X-Plex-Version`: your application's version.
+    version,
+    /// `X-Plex-Platform`: the OS or platform (`Linux`, `Windows`, `iOS`, `Web`).
+    platform,
+    /// `X-Plex-Platform-Version`: the OS version.
+    platform_version,
+    /// `X-Plex-Device`: the kind or model of device (`PC`, `iPhone3,2`).
+    device,
+    /// `X-Plex-Device-Name`: the friendly name shown in the user's device list.
+    device_name,
+    /// `X-Plex-Model`.
+    model,
+    /// `X-Plex-Device-Vendor`.
+    vendor,
+    /// `X-Plex-Provides`: capabilities, for example `controller`.
+    provides,
+    /// `X-Plex-Language`: the UI language, for example `en`.
+    language,
+}
+
+impl ClientIdentity {
+    /// An identity for `product` (shown in the user's device list) with the
+    /// given identifier. The platform defaults to this OS.
+    pub fn new(product: impl Into<String>, client_identifier: ClientIdentifier) -> Self {
+        ClientIdentity {
+            product: product.into(),
+            client_identifier,
+            version: None,
+            platform: Some(os_platform().to_owned()),
+            platform_version: None,
+            device: None,
+            device_name: None,
+            model: None,
+            vendor: None,
+            provides: None,
+            language: None,
+        }
+    }
+
+    /// The product name (`X-Plex-Product`).
+    pub fn product(&self) -> &str {
+        &self.product
+    }
+
+    /// The client identifier (`X-Plex-Client-Identifier`).
+    pub fn client_identifier(&self) -> &ClientIdentifier {
+        &self.client_identifier
+    }
+
+    /// Every identity header with its value, in a stable order. The device
+    /// name falls back to the product name.
+    pub fn headers(&self) -> Vec<(&'static str, &str)> {
+        let optional = [
+            ("X-Plex-Version", &self.version),
+            ("X-Plex-Platform", &self.platform),
+            ("X-Plex-Platform-Version", &self.platform_version),
+            ("X-Plex-Device", &self.device),
+            ("X-Plex-Model", &self.model),
+            ("X-Plex-Device-Vendor", &self.vendor),
+            ("X-Plex-Provides", &self.provides),
+            ("X-Plex-Language", &self.language),
+        ];
+        let mut headers = vec![
+            ("X-Plex-Product", self.product.as_str()),
+            ("X-Plex-Client-Identifier", self.client_identifier.as_str()),
+            (
+                "X-Plex-Device-Name",
+                self.device_name.as_deref().unwrap_or(&self.product),
+            ),
+        ];
+        headers.extend(
+            optional
+                .iter()
+                .filter_map(|(name, value)| Some((*name, value.as_deref()?))),
+        );
+        headers
+    }
+
+    /// The values the hosted sign-in page shows as `context[device][...]`.
+    pub(crate) fn device_context(&self) -> Vec<(&'static str, &str)> {
+        let optional = [
+            ("version", &self.version),
+            ("platform", &self.platform),
+            ("platformVersion", &self.platform_version),
+            ("device", &self.device),
+            ("model", &self.model),
+            ("vendor", &self.vendor),
+            ("provides", &self.provides),
+            ("language", &self.language),
+        ];
+        let mut context = vec![
+            ("product", self.product.as_str()),
+            (
+                "deviceName",
+                self.device_name.as_deref().unwrap_or(&self.product),
+            ),
+        ];
+        context.extend(
+            optional
+                .iter()
+                .filter_map(|(name, value)| Some((*name, value.as_deref()?))),
+        );
+        context
+    }
+
+    /// The headers, checked once so that every request can reuse them.
+    pub(crate) fn header_map(&self) -> Result<HeaderMap, Error> {
+        if self.product.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "the product name is empty; plex.tv shows it in the user's device list",
+            ));
+        }
+        let mut map = HeaderMap::with_capacity(12);
+        for (name, value) in self.headers() {
+            // from_bytes keeps UTF-8 device names ("Küche") as plex.tv sees them.
+            let header = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| {
+                Error::invalid_input(format!(
+                    "the {name} value contains a line break or control character"
+                ))
+            })?;
+            // The names are the constants above, always valid.
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("a valid header name");
+            map.insert(name, header);
+        }
+        Ok(map)
+    }
+}
+
+/// The platform name plex.tv expects for this OS.
+fn os_platform() -> &'static str {
+    match std::env::consts::OS {
+        "linux" => "Linux",
+        "macos" => "macOS",
+        "windows" => "Windows",
+        "ios" => "iOS",
+        "android" => "Android",
+        "freebsd" => "FreeBSD",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifier_rejects_empty_long_and_control_characters() {
+        assert!("".parse::<ClientIdentifier>().is_err());
+        assert!("a\nb".parse::<ClientIdentifier>().is_err());
+        assert!("x".repeat(257).parse::<ClientIdentifier>().is_err());
+        assert!("x".repeat(256).parse::<ClientIdentifier>().is_ok());
+    }
+
+    #[test]
+    fn header_map_has_every_value_and_accepts_utf8() {
+        let identity = ClientIdentity::new("App", "id-1".parse().unwrap())
+            .device_name("Küche")
+            .language("de");
+        let map = identity.header_map().unwrap();
+        assert_eq!(map["x-plex-product"], "App");
+        assert_eq!(map["x-plex-client-identifier"], "id-1");
+        assert_eq!(map["x-plex-device-name"].as_bytes(), "Küche".as_bytes());
+        assert_eq!(map["x-plex-language"], "de");
+        assert!(map.contains_key("x-plex-platform"));
+    }
+
+    #[test]
+    fn header_map_rejects_line_breaks_and_empty_product() {
+        let id: ClientIdentifier = "id".parse().unwrap();
+        assert!(ClientIdentity::new("App", id.clone())
+            .version("1\r\nX: y")
+            .header_map()
+            .is_err());
+        assert!(ClientIdentity::new(" ", id).header_map().is_err());
+    }
+}

@@ -1,0 +1,52 @@
+//! A typed async client for the [plex.tv](https://plex.tv) account API: PIN
+//! sign-in, the account, servers and devices, home users and friends.
+//!
+//! The operations and types are generated from the OpenAPI description in
+//! `openapi/plex-tv.json`; this crate adds what plex.tv expects of a good
+//! client: stable identity headers, a token that never leaks into logs,
+//! retries, timeouts, and typed errors.
+//!
+//! ```no_run
+//! use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
+//!
+//! # async fn demo() -> Result<(), plex_tv::Error> {
+//! // One identifier per installation, kept across runs.
+//! let id = ClientIdentifier::load_or_create("client-id.txt")?;
+//! let client = PlexTv::builder()
+//!     .identity(ClientIdentity::new("My App", id))
+//!     .token("my-plex-token")
+//!     .build()?;
+//!
+//! let me = client.get_user().send().await?;
+//! let servers = client.get_resources().include_https(1).send().await?;
+//! println!("{:?} can reach {} resources", me.username, servers.len());
+//! # Ok(()) }
+//! ```
+//!
+//! Every generated operation is a method of [`PlexTv`] (through `Deref` to
+//! the generated [`Client`]) returning a builder; `send()` returns
+//! progenitor's result, and `?` converts its error into [`Error`].
+//!
+//! # Features
+//! - `rustls` (default): TLS through rustls.
+//! - `native-tls`: TLS through the platform's library.
+#![warn(missing_docs)]
+
+mod client;
+mod error;
+mod form;
+mod generated;
+mod identity;
+mod redact;
+mod retry;
+mod token;
+mod transport;
+
+pub use client::{PlexTv, PlexTvBuilder, Shared, DEFAULT_BASE_URL};
+pub use error::Error;
+pub use form::WebhookUrls;
+pub use generated::{builder, types, Client};
+pub use identity::{ClientIdentifier, ClientIdentity};
+pub use progenitor_client::{Error as GeneratedError, ResponseValue};
+pub use retry::RetryPolicy;
+pub use token::Token;

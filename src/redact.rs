@@ -1,0 +1,272 @@
+//! Excerpts of response bodies that are safe to show: tokens blanked out.
+//!
+//! Error messages quote the start of a body that could not be decoded, and
+//! plex.tv bodies are full of tokens (`authToken`, `accessToken`, ...).
+
+use serde_json::Value;
+
+/// Longest excerpt quoted in an error, in characters.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+const REDACTED: &str = "<redacted>";
+
+/// Whether a JSON key or XML attribute holds a secret.
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["token", "secret", "password", "jwt"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+/// The start of `body`, at most [`EXCERPT_CHARS`] characters, with secrets
+/// replaced by `<redacted>`.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty body)".into();
+    }
+    let text = match serde_json::from_slice::<Value>(body) {
+        Ok(mut json) => {
+            redact_json(&mut json);
+            json.to_string()
+        }
+        Err(_) => redact_text(&String::from_utf8_lossy(&body[..body.len().min(64 * 1024)])),
+    };
+    truncate(&text)
+}
+
+fn truncate(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+fn redact_json(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if is_secret_key(key) && !value.is_null() {
+                    *value = Value::String(REDACTED.into());
+                } else {
+                    redact_json(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Blanks the value after every secret-looking key in text that is not
+/// JSON: truncated JSON (`"authToken":"abc`), XML (`authToken="abc"`) or
+/// form data (`token=abc`).
+fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((key_end, value_start, value_end)) = next_secret(rest) {
+        out.push_str(&rest[..value_start]);
+        out.push_str(REDACTED);
+        let _ = key_end;
+        rest = &rest[value_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Finds the next `key<sep>value` whose key is secret; returns byte offsets
+/// of the key's end and of the value's start and end.
+fn next_secret(text: &str) -> Option<(usize, usize, usize)> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_word(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_word(bytes[i]) {
+            i += 1;
+        }
+        if !is_secret_key(&text[start..i]) {
+            continue;
+        }
+        let key_end = i;
+        let mut j = i;
+        // Closing quote of the key, then `:` or `=`, then an opening quote.
+        while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b' ' | b':' | b'=') {
+            j += 1;
+        }
+        if j == key_end || !bytes[key_end..j].iter().any(|b| matches!(b, b':' | b'=')) {
+            continue;
+        }
+        let value_end = (j..bytes.len())
+            .find(|&k| {
+                matches!(
+                    bytes[k],
+                    b'"' | b'\'' | b'&' | b'<' | b'>' | b',' | b'}' | b' ' | b'\n' | b'\r'
+                )
+            })
+            .unwrap_or(bytes.len());
+        if value_end > j {
+            return Some((key_end, j, value_end));
+        }
+        i = j;
+    }
+    None
+}
+
+/// The JSONPath-like location (`$.services[2].status`) of the byte at
+/// `offset` in `body`, found by tracking objects and arrays up to it.
+pub(crate) fn json_path_at(body: &[u8], offset: usize) -> String {
+    enum Frame {
+        Object {
+            key: Option<String>,
+            expecting_key: bool,
+        },
+        Array {
+            index: usize,
+        },
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    let end = offset.min(body.len());
+    while i < end {
+        match body[i] {
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                expecting_key: true,
+            }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Array { index }) => *index += 1,
+                Some(Frame::Object { expecting_key, .. }) => *expecting_key = true,
+                None => {}
+            },
+            b':' => {
+                if let Some(Frame::Object { expecting_key, .. }) = stack.last_mut() {
+                    *expecting_key = false;
+                }
+            }
+            b'"' => {
+                let close = string_end(body, i);
+                if let Some(Frame::Object {
+                    key,
+                    expecting_key: true,
+                }) = stack.last_mut()
+                {
+                    let raw = &body[i..(close + 1).min(body.len())];
+                    *key = Some(
+                        serde_json::from_slice(raw)
+                            .unwrap_or_else(|_| String::from_utf8_lossy(raw).into()),
+                    );
+                }
+                i = close;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::from("$");
+    for frame in &stack {
+        match frame {
+            Frame::Object { key: Some(key), .. } => push_key(&mut path, key),
+            Frame::Object { key: None, .. } => {}
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+        }
+    }
+    path
+}
+
+fn push_key(path: &mut String, key: &str) {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        path.push_str(&format!("[{}]", Value::String(key.into())));
+    }
+}
+
+/// Index of the quote that closes the string opening at `start`, or the
+/// last index when the string never closes.
+fn string_end(body: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < body.len() {
+        match body[i] {
+            b'\\' => i += 2,
+            b'"' => return i,
+            _ => i += 1,
+        }
+    }
+    body.len().saturating_sub(1)
+}
+
+/// The byte offset of serde_json's 1-based `line` and `column`.
+pub(crate) fn offset_of(body: &[u8], line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        body.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)
+            .map_or(body.len(), |(i, _)| i + 1)
+    };
+    (line_start + column.saturating_sub(1)).min(body.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_excerpts_hide_secret_values() {
+        let body = br#"{"user":{"authToken":"abc123","name":"x","services":[{"token":"t0k"}]}}"#;
+        let text = excerpt(body);
+        assert!(!text.contains("abc123") && !text.contains("t0k"), "{text}");
+        assert!(text.contains("\"name\":\"x\""));
+    }
+
+    #[test]
+    fn text_excerpts_hide_secret_values() {
+        for body in [
+            &br#"{"authToken":"abc123","id":1"#[..],
+            br#"<user authToken="abc123" id="1"/>"#,
+            b"token=abc123&x=1",
+        ] {
+            let text = excerpt(body);
+            assert!(!text.contains("abc123"), "{text}");
+            assert!(text.contains(REDACTED), "{text}");
+        }
+    }
+
+    #[test]
+    fn excerpts_are_bounded_and_survive_invalid_utf8() {
+        assert!(excerpt(&[b'a'; 10_000]).chars().count() <= EXCERPT_CHARS + 1);
+        assert!(excerpt(&[0xff, 0xfe, b'x']).contains('x'));
+        assert_eq!(excerpt(b""), "(empty body)");
+    }
+
+    #[test]
+    fn paths_point_into_objects_and_arrays() {
+        let body = br#"{"a":{"list":[1,{"b":"x"}]},"c":2}"#;
+        let at = |needle: &str| {
+            let pos = String::from_utf8_lossy(body).find(needle).unwrap();
+            json_path_at(body, pos + needle.len())
+        };
+        assert_eq!(at(r#""x""#), "$.a.list[1].b");
+        assert_eq!(at("[1"), "$.a.list[0]");
+        assert_eq!(at(r#""c":2"#), "$.c");
+    }
+
+    #[test]
+    fn offsets_follow_lines() {
+        let body = b"{\n  \"a\": 1\n}";
+        assert_eq!(offset_of(body, 2, 3), 4);
+        assert_eq!(offset_of(body, 1, 1), 0);
+        assert_eq!(offset_of(body, 99, 99), body.len());
+    }
+}

@@ -1,0 +1,149 @@
+//! [`Token`]: a plex.tv access token that never shows itself.
+
+use std::{borrow::Cow, fmt, str::FromStr};
+
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+
+/// A plex.tv access token (the `X-Plex-Token` value), or a device-bound JWT.
+///
+/// The value is kept in a [`SecretString`], wiped from memory on drop, and
+/// never shown by `Debug` or `Display`: logging a [`Token`], a response that
+/// holds one, or an error cannot leak it. Call [`Token::expose_secret`] when
+/// you really need the text, for example to store it in a keyring.
+///
+/// Tokens are (de)serialized as plain strings, so response types that carry
+/// one (`User::auth_token`, `Resource::access_token`, ...) round-trip.
+///
+/// ```
+/// use plex_tv::Token;
+///
+/// let token = Token::new("abc123");
+/// assert_eq!(format!("{token:?}"), "Token(<redacted>)");
+/// assert_eq!(token.to_string(), "<redacted>");
+/// assert_eq!(token.expose_secret(), "abc123");
+/// ```
+#[derive(Clone)]
+pub struct Token(SecretString);
+
+impl Token {
+    /// Wraps a token string.
+    pub fn new(token: impl Into<String>) -> Self {
+        Token(SecretString::from(token.into()))
+    }
+
+    /// The token's text. Handle with care: anything that prints it leaks it.
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// Whether the token is empty (plex.tv sends `""` or `null` before a PIN
+    /// is approved).
+    pub fn is_empty(&self) -> bool {
+        self.expose_secret().trim().is_empty()
+    }
+
+    /// The token as an `X-Plex-Token` header value, marked sensitive so that
+    /// HTTP libraries and their logs do not print it.
+    pub(crate) fn header_value(&self) -> Result<HeaderValue, crate::Error> {
+        let mut value = HeaderValue::from_str(self.expose_secret()).map_err(|_| {
+            crate::Error::invalid_input(
+                "the token contains characters that cannot be sent in a header; check where it came from",
+            )
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl PartialEq for Token {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose_secret() == other.expose_secret()
+    }
+}
+
+impl Eq for Token {}
+
+impl From<String> for Token {
+    fn from(token: String) -> Self {
+        Token::new(token)
+    }
+}
+
+impl From<&str> for Token {
+    fn from(token: &str) -> Self {
+        Token::new(token)
+    }
+}
+
+impl FromStr for Token {
+    type Err = std::convert::Infallible;
+
+    fn from_str(token: &str) -> Result<Self, Self::Err> {
+        Ok(Token::new(token))
+    }
+}
+
+impl serde::Serialize for Token {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose_secret())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Token {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Token::new)
+    }
+}
+
+impl schemars::JsonSchema for Token {
+    fn schema_name() -> String {
+        "AuthToken".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        Cow::Borrowed("plex_tv::Token")
+    }
+
+    fn json_schema(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        String::json_schema(generator)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_hide_the_value() {
+        let token = Token::new("s3cr3t-value");
+        assert!(!format!("{token:?}").contains("s3cr3t"));
+        assert!(!format!("{token}").contains("s3cr3t"));
+        assert!(!format!("{:?}", Some(token.clone())).contains("s3cr3t"));
+    }
+
+    #[test]
+    fn serde_round_trips_the_value() {
+        let token: Token = serde_json::from_str("\"abc\"").unwrap();
+        assert_eq!(token.expose_secret(), "abc");
+        assert_eq!(serde_json::to_string(&token).unwrap(), "\"abc\"");
+    }
+
+    #[test]
+    fn header_value_is_sensitive_and_rejects_newlines() {
+        assert!(Token::new("abc").header_value().unwrap().is_sensitive());
+        assert!(Token::new("a\nb").header_value().is_err());
+    }
+}

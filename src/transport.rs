@@ -1,0 +1,246 @@
+//! How one operation travels: retries, redirects, the body size cap, error
+//! bodies and the tracing span. Runs inside progenitor's `exec` hook, so
+//! every generated operation gets it without repeating anything.
+
+use std::{fmt, time::Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use progenitor_client::OperationInfo;
+use reqwest::{
+    header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION},
+    Method, Request, Response, StatusCode, Url,
+};
+use tracing::{field, Instrument};
+
+use crate::{
+    client::Shared,
+    retry::{classify_error, classify_status, Retry},
+};
+
+/// The most redirects followed for one request.
+const MAX_REDIRECTS: usize = 10;
+
+/// How much of an error body is read to decode it.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Carries the start of an error body that was not plex.tv's usual JSON
+/// shape from here to [`crate::Error`]; never sent over the network.
+const RAW_BODY_NOTE: HeaderName = HeaderName::from_static("x-plex-tv-sdk-raw-body");
+
+/// The response body grew past [`PlexTvBuilder::max_response_size`](crate::PlexTvBuilder::max_response_size).
+#[derive(Debug)]
+pub(crate) struct BodyTooLarge {
+    pub(crate) limit: u64,
+}
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the response body is larger than {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// Sends `request` with retries and redirects, inside a tracing span that
+/// records the operation, status, attempts and latency (never headers).
+pub(crate) async fn execute(
+    client: &reqwest::Client,
+    shared: &Shared,
+    request: Request,
+    info: &OperationInfo,
+) -> reqwest::Result<Response> {
+    let span = tracing::debug_span!(
+        "plex_tv.request",
+        operation = info.operation_id,
+        method = %request.method(),
+        path = request.url().path(),
+        status = field::Empty,
+        attempts = field::Empty,
+        latency_ms = field::Empty,
+    );
+    async move {
+        let started = Instant::now();
+        let (result, attempts) = send_with_retries(client, shared, request).await;
+        let span = tracing::Span::current();
+        span.record("attempts", attempts);
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(response) => {
+                span.record("status", response.status().as_u16());
+                tracing::debug!(status = response.status().as_u16(), "plex.tv answered");
+            }
+            Err(error) => tracing::debug!(error = %DisplayWithoutUrl(error), "request failed"),
+        }
+        finish(result?, shared.max_response_size()).await
+    }
+    .instrument(span)
+    .await
+}
+
+/// A reqwest error shown without its URL.
+struct DisplayWithoutUrl<'a>(&'a reqwest::Error);
+
+impl fmt::Display for DisplayWithoutUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.0.is_timeout() {
+            "timed out"
+        } else if self.0.is_connect() {
+            "connection failed"
+        } else if self.0.is_body() || self.0.is_decode() {
+            "response body failed"
+        } else {
+            "request failed"
+        };
+        f.write_str(kind)
+    }
+}
+
+/// Sends the request, then again while the retry policy allows; returns
+/// the last outcome and how many sends it took.
+async fn send_with_retries(
+    client: &reqwest::Client,
+    shared: &Shared,
+    mut request: Request,
+) -> (reqwest::Result<Response>, u32) {
+    let policy = shared.retry_policy();
+    let deadline = Instant::now() + policy.elapsed_limit();
+    let method = request.method().clone();
+    let mut delays = policy.delays();
+    let mut attempt = 1;
+    loop {
+        // Bodies here are bytes or forms, so a copy exists; without one
+        // (a stream) the request is sent once.
+        let copy = request.try_clone();
+        let result = send_following_redirects(client, request).await;
+        let asked = match classify(&method, &result) {
+            Retry::No => return (result, attempt),
+            Retry::After(asked) => asked,
+        };
+        let (Some(next), Some(backoff)) = (copy, delays.next()) else {
+            return (result, attempt);
+        };
+        let wait = asked.map_or(backoff, |asked| asked.max(backoff));
+        if Instant::now() + wait > deadline {
+            return (result, attempt);
+        }
+        drop(result);
+        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
+        tokio::time::sleep(wait).await;
+        request = next;
+        attempt += 1;
+    }
+}
+
+fn classify(method: &Method, result: &reqwest::Result<Response>) -> Retry {
+    match result {
+        Ok(response) => classify_status(method, response.status(), response.headers()),
+        Err(error) => classify_error(method, error),
+    }
+}
+
+/// Follows redirects by hand so that the token never travels to another
+/// origin: reqwest's own redirect handling would forward `X-Plex-Token`.
+async fn send_following_redirects(
+    client: &reqwest::Client,
+    mut request: Request,
+) -> reqwest::Result<Response> {
+    for _ in 0..MAX_REDIRECTS {
+        let copy = request.try_clone();
+        let response = client.execute(request).await?;
+        let (Some(mut next), Some(target)) = (copy, redirect_target(&response)) else {
+            return Ok(response);
+        };
+        if downgrades_to_get(response.status(), next.method()) {
+            *next.method_mut() = Method::GET;
+            *next.body_mut() = None;
+            next.headers_mut().remove(CONTENT_TYPE);
+            next.headers_mut().remove(CONTENT_LENGTH);
+        }
+        if next.url().origin() != target.origin() {
+            next.headers_mut().remove(crate::client::X_PLEX_TOKEN);
+        }
+        *next.url_mut() = target;
+        request = next;
+    }
+    client.execute(request).await
+}
+
+/// Where a redirect response points, if it is one we follow.
+fn redirect_target(response: &Response) -> Option<Url> {
+    if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = response.headers().get(LOCATION)?.to_str().ok()?;
+    let target = response.url().join(location).ok()?;
+    matches!(target.scheme(), "http" | "https").then_some(target)
+}
+
+/// Browsers and reqwest turn these redirects of a POST into a GET.
+fn downgrades_to_get(status: StatusCode, method: &Method) -> bool {
+    status == StatusCode::SEE_OTHER
+        || (matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
+            && *method == Method::POST)
+}
+
+/// Caps the body, and turns an error body that is not plex.tv's usual JSON
+/// into an empty one plus a note, so that the status is not lost.
+async fn finish(response: Response, limit: u64) -> reqwest::Result<Response> {
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        return normalize_error_body(response).await;
+    }
+    Ok(cap_body(response, limit))
+}
+
+fn cap_body(response: Response, limit: u64) -> Response {
+    let (parts, body) = http::Response::from(response).into_parts();
+    let limited =
+        Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX)).map_err(move |error| {
+            if error.is::<LengthLimitError>() {
+                Box::new(BodyTooLarge { limit }) as Box<dyn std::error::Error + Send + Sync>
+            } else {
+                error
+            }
+        });
+    Response::from(http::Response::from_parts(
+        parts,
+        reqwest::Body::wrap(limited),
+    ))
+}
+
+async fn normalize_error_body(mut response: Response) -> reqwest::Result<Response> {
+    let mut body = Vec::new();
+    let mut complete = true;
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_ERROR_BODY {
+            complete = false;
+            break;
+        }
+    }
+    let (mut parts, _) = http::Response::from(response).into_parts();
+    let usual_shape =
+        complete && serde_json::from_slice::<crate::types::ErrorResponse>(&body).is_ok();
+    let body = if usual_shape {
+        Bytes::from(body)
+    } else {
+        let note: String = crate::redact::excerpt(&body)
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if let Ok(value) = HeaderValue::from_bytes(note.as_bytes()) {
+            parts.headers.insert(RAW_BODY_NOTE, value);
+        }
+        Bytes::from_static(b"{}")
+    };
+    parts.headers.remove(CONTENT_LENGTH);
+    Ok(Response::from(http::Response::from_parts(parts, body)))
+}
+
+/// The note left by [`normalize_error_body`], if any.
+pub(crate) fn raw_body_note(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(RAW_BODY_NOTE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+}
