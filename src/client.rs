@@ -159,7 +159,26 @@ impl PlexTv {
         }
     }
 
-    /// The token requests carry, if any.
+    /// The same client with another retry policy (its own settings, the same
+    /// connection pool).
+    pub(crate) fn with_retry(&self, retry: RetryPolicy) -> PlexTv {
+        let current = &self.api.inner.settings;
+        let settings = Settings {
+            identity: current.identity.clone(),
+            headers: current.headers.clone(),
+            retry,
+            max_response_size: current.max_response_size,
+        };
+        let inner = Shared {
+            settings: Arc::new(settings),
+            token: self.api.inner.token.clone(),
+        };
+        PlexTv {
+            api: Client::new_with_client(&self.api.baseurl, self.api.client.clone(), inner),
+        }
+    }
+
+    /// The token requests carry, if any: after a sign-in, the one to store.
     pub fn token(&self) -> Option<&Token> {
         self.api.inner.token.as_ref().map(|t| &t.token)
     }

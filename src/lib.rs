@@ -37,8 +37,11 @@ mod error;
 mod form;
 mod generated;
 mod identity;
+pub mod pin;
 mod redact;
 mod retry;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod token;
 mod transport;
 
@@ -47,6 +50,7 @@ pub use error::Error;
 pub use form::WebhookUrls;
 pub use generated::{builder, types, Client};
 pub use identity::{ClientIdentifier, ClientIdentity};
+pub use pin::{CancelHandle, PendingPin, PinEvent, PinLoginBuilder};
 pub use progenitor_client::{Error as GeneratedError, ResponseValue};
 pub use retry::RetryPolicy;
 pub use token::Token;

@@ -1,0 +1,509 @@
+//! PIN sign-in: create a PIN, show it to the user, poll until they approve
+//! it, and get back a signed-in [`PlexTv`].
+//!
+//! ```no_run
+//! # async fn demo(client: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+//! let pin = client.pin_login().start().await?; // strong PIN by default
+//! println!("Open {}", pin.auth_url()); // the hosted sign-in page
+//! let signed_in = pin.wait().await?; // same identity, now with the token
+//! let me = signed_in.get_user().send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Polling stops when the PIN is approved, expires (by its `expiresAt`, or a
+//! 404), times out, is cancelled, or plex.tv rejects it; transient failures
+//! (5xx, timeouts, broken connections) are ridden out with backoff and a 429
+//! waits as long as plex.tv asks. Dropping the future or stream stops
+//! polling at once.
+
+use std::{
+    pin::pin,
+    time::{Duration, Instant},
+};
+
+use chrono::{DateTime, Utc};
+use futures_core::Stream;
+use futures_util::StreamExt;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::StatusCode;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::{types, Error, PlexTv, RetryPolicy};
+
+/// The hosted sign-in page for strong PINs.
+pub const AUTH_PAGE: &str = "https://app.plex.tv/auth";
+
+/// Where users type a 4-character link code.
+pub const LINK_PAGE: &str = "https://plex.tv/link";
+
+/// The shortest poll interval accepted; plex.tv answers faster polling with 429.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The longest pause between polls after repeated failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Characters left as they are in `auth_url` values: RFC 3986 unreserved.
+const VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+impl PlexTv {
+    /// Starts configuring a PIN sign-in. No token is needed: the PIN is
+    /// created and polled without one, with this client's identity.
+    pub fn pin_login(&self) -> PinLoginBuilder {
+        PinLoginBuilder {
+            client: self.without_token(),
+            strong: true,
+            forward_url: None,
+            poll_interval: Duration::from_secs(1),
+            timeout: None,
+        }
+    }
+}
+
+/// Options of a PIN sign-in; [`start`](Self::start) creates the PIN.
+///
+/// ```no_run
+/// # async fn demo(client: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+/// use std::time::Duration;
+///
+/// let pin = client
+///     .pin_login()
+///     .link_code() // a 4-character code for https://plex.tv/link
+///     .poll_interval(Duration::from_secs(2))
+///     .timeout(Duration::from_secs(300))
+///     .start()
+///     .await?;
+/// println!("Go to {} and enter {}", pin.link_url(), pin.code());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PinLoginBuilder {
+    client: PlexTv,
+    strong: bool,
+    forward_url: Option<String>,
+    poll_interval: Duration,
+    timeout: Option<Duration>,
+}
+
+impl PinLoginBuilder {
+    /// A strong PIN, for the hosted sign-in page (the default).
+    pub fn strong(mut self) -> Self {
+        self.strong = true;
+        self
+    }
+
+    /// A 4-character code that the user types at <https://plex.tv/link>,
+    /// for devices without a browser.
+    pub fn link_code(mut self) -> Self {
+        self.strong = false;
+        self
+    }
+
+    /// Where the browser goes after signing in on the hosted page.
+    pub fn forward_url(mut self, url: impl Into<String>) -> Self {
+        self.forward_url = Some(url.into());
+        self
+    }
+
+    /// How often to poll (default 1 s, at least [`MIN_POLL_INTERVAL`]).
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval.max(MIN_POLL_INTERVAL);
+        self
+    }
+
+    /// Give up after this long (default: when the PIN expires).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Creates the PIN on plex.tv.
+    pub async fn start(self) -> Result<PendingPin, Error> {
+        let started = Instant::now();
+        let pin = self
+            .client
+            .create_pin()
+            .strong(self.strong)
+            .send()
+            .await?
+            .into_inner();
+        let expires = expiry_instant(&pin, started);
+        Ok(PendingPin {
+            // Polls are retried here, with the PIN's own rules, not by the client.
+            poller: self.client.with_retry(RetryPolicy::none()),
+            client: self.client,
+            pin,
+            forward_url: self.forward_url,
+            poll_interval: self.poll_interval,
+            deadline: self.timeout.map(|t| (started + t, t)),
+            expires,
+            cancel: CancellationToken::new(),
+        })
+    }
+}
+
+/// When the PIN expires, as an `Instant`: from `expiresIn` when plex.tv sends
+/// it (immune to clock skew), else from `expiresAt`.
+fn expiry_instant(pin: &types::Pin, created: Instant) -> Option<Instant> {
+    if let Some(seconds) = pin.expires_in.filter(|s| *s >= 0) {
+        return Some(created + Duration::from_secs(seconds as u64));
+    }
+    let left = pin.expires_at? - Utc::now();
+    Some(created + left.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// A PIN waiting for the user's approval.
+#[derive(Debug)]
+pub struct PendingPin {
+    client: PlexTv,
+    poller: PlexTv,
+    pin: types::Pin,
+    forward_url: Option<String>,
+    poll_interval: Duration,
+    deadline: Option<(Instant, Duration)>,
+    expires: Option<Instant>,
+    cancel: CancellationToken,
+}
+
+impl PendingPin {
+    /// The PIN's id.
+    pub fn id(&self) -> i64 {
+        self.pin.id
+    }
+
+    /// The code: show it for link codes; it is part of `auth_url` for strong PINs.
+    pub fn code(&self) -> &str {
+        &self.pin.code
+    }
+
+    /// When the PIN expires, as plex.tv reported it.
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.pin.expires_at
+    }
+
+    /// How long until the PIN expires.
+    pub fn time_left(&self) -> Option<Duration> {
+        self.expires
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// The PIN as plex.tv sent it.
+    pub fn pin(&self) -> &types::Pin {
+        &self.pin
+    }
+
+    /// The hosted sign-in page for this PIN (strong PINs): `clientID`,
+    /// `code`, every `context[device][...]` value of the identity and
+    /// `forwardUrl`, each percent-encoded.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+    /// let pin = client.pin_login().forward_url("https://example.com/done").start().await?;
+    /// assert!(pin.auth_url().as_str().starts_with("https://app.plex.tv/auth#?"));
+    /// # Ok(()) }
+    /// ```
+    pub fn auth_url(&self) -> Url {
+        auth_url(
+            self.client.identity(),
+            &self.pin.code,
+            self.forward_url.as_deref(),
+        )
+    }
+
+    /// Where the user types a link code: <https://plex.tv/link>.
+    pub fn link_url(&self) -> Url {
+        Url::parse(LINK_PAGE).expect("a valid constant URL")
+    }
+
+    /// The URL of a QR code image that leads to the link page (link codes).
+    pub fn qr_url(&self) -> Option<Url> {
+        let qr = self.pin.qr.clone();
+        let qr = qr.unwrap_or_else(|| format!("https://plex.tv/api/v2/pins/qr/{}", self.pin.code));
+        Url::parse(&qr).ok()
+    }
+
+    /// A handle that stops the sign-in from elsewhere (a GUI's cancel
+    /// button, say); [`wait`](Self::wait) then ends with [`Error::Cancelled`].
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.cancel.clone())
+    }
+
+    /// Polls until the PIN is approved, and returns the signed-in client:
+    /// the same identity and settings, with the new token.
+    pub async fn wait(self) -> Result<PlexTv, Error> {
+        let mut events = pin!(self.events());
+        while let Some(event) = events.next().await {
+            if let Some(outcome) = event.into_outcome() {
+                return outcome;
+            }
+        }
+        Err(Error::Cancelled)
+    }
+
+    /// The sign-in as a stream of [`PinEvent`]s, for UIs that show progress.
+    /// It ends after the final event, which is the outcome `wait` returns.
+    pub fn events(self) -> impl Stream<Item = PinEvent> + Send {
+        let next_poll = Instant::now() + self.poll_interval;
+        futures_util::stream::unfold(Some((self, next_poll, 0u32)), |state| async move {
+            let (pin, next_poll, failures) = state?;
+            let (event, next) = pin.step(next_poll, failures).await;
+            let state = next.map(|(when, failures)| (pin, when, failures));
+            Some((event, state))
+        })
+    }
+
+    /// Waits until `next_poll` and polls once. Returns the event, and when
+    /// polling goes on, the time of the next poll and the failure count.
+    async fn step(&self, next_poll: Instant, failures: u32) -> (PinEvent, Option<(Instant, u32)>) {
+        if let Some(end) = self.end_before(next_poll) {
+            let end_at = match end {
+                PinEvent::TimedOut(_) => self.deadline.map(|(at, _)| at),
+                _ => self.expires,
+            };
+            return match self.sleep_until(end_at.unwrap_or(next_poll)).await {
+                Some(cancelled) => (cancelled, None),
+                None => (end, None),
+            };
+        }
+        if let Some(cancelled) = self.sleep_until(next_poll).await {
+            return (cancelled, None);
+        }
+        let poll = self.poller.get_pin().pin_id(self.pin.id).send();
+        let result = tokio::select! {
+            result = poll => result.map(|r| r.into_inner()).map_err(Error::from),
+            () = self.cancel.cancelled() => return (PinEvent::Cancelled, None),
+        };
+        self.judge(result, failures)
+    }
+
+    /// The event that ends the sign-in before `next_poll`, if one does:
+    /// expiry and the timeout are known in advance, so no request is sent
+    /// once either has passed.
+    fn end_before(&self, next_poll: Instant) -> Option<PinEvent> {
+        let expiry = self.expires.filter(|at| *at <= next_poll);
+        let timeout = self.deadline.filter(|(at, _)| *at <= next_poll);
+        match (expiry, timeout) {
+            (Some(expiry), Some((deadline, limit))) if deadline < expiry => {
+                Some(PinEvent::TimedOut(limit))
+            }
+            (Some(_), _) => Some(PinEvent::Expired),
+            (None, Some((_, limit))) => Some(PinEvent::TimedOut(limit)),
+            (None, None) => None,
+        }
+    }
+
+    /// Sleeps until `at`, or returns `Cancelled` if cancelled first.
+    async fn sleep_until(&self, at: Instant) -> Option<PinEvent> {
+        tokio::select! {
+            () = tokio::time::sleep_until(at.into()) => None,
+            () = self.cancel.cancelled() => Some(PinEvent::Cancelled),
+        }
+    }
+
+    /// Turns one poll's result into an event and the next poll's schedule.
+    fn judge(
+        &self,
+        result: Result<types::Pin, Error>,
+        failures: u32,
+    ) -> (PinEvent, Option<(Instant, u32)>) {
+        let now = Instant::now();
+        match result {
+            Ok(pin) => match pin.auth_token.filter(|t| !t.is_empty()) {
+                Some(token) => (
+                    PinEvent::Authorized(Box::new(self.client.with_token(token))),
+                    None,
+                ),
+                None => (
+                    PinEvent::Waiting {
+                        time_left: self.time_left(),
+                    },
+                    Some((now + self.poll_interval, 0)),
+                ),
+            },
+            Err(Error::Api {
+                status: StatusCode::NOT_FOUND,
+                ..
+            }) => (PinEvent::Expired, None),
+            Err(Error::RateLimited { retry_after }) => {
+                let wait = retry_after
+                    .unwrap_or(self.backoff(failures))
+                    .max(self.poll_interval);
+                (
+                    PinEvent::Retrying {
+                        retry_in: wait,
+                        reason: "rate-limited by plex.tv".into(),
+                    },
+                    Some((now + wait, failures + 1)),
+                )
+            }
+            Err(error) if error.is_transient() => {
+                let wait = self.backoff(failures);
+                (
+                    PinEvent::Retrying {
+                        retry_in: wait,
+                        reason: error.to_string(),
+                    },
+                    Some((now + wait, failures + 1)),
+                )
+            }
+            Err(error) => (PinEvent::Rejected(error), None),
+        }
+    }
+
+    /// The pause after `failures` failed polls in a row: the poll interval,
+    /// doubling per failure, at most 30 s.
+    fn backoff(&self, failures: u32) -> Duration {
+        self.poll_interval
+            .saturating_mul(1 << failures.min(5))
+            .min(MAX_BACKOFF)
+    }
+}
+
+/// Builds the hosted sign-in page URL.
+pub(crate) fn auth_url(
+    identity: &crate::ClientIdentity,
+    code: &str,
+    forward_url: Option<&str>,
+) -> Url {
+    let mut pairs = vec![
+        ("clientID".to_owned(), identity.client_identifier().as_str()),
+        ("code".to_owned(), code),
+    ];
+    for (key, value) in identity.device_context() {
+        pairs.push((format!("context[device][{key}]"), value));
+    }
+    if let Some(forward) = forward_url {
+        pairs.push(("forwardUrl".to_owned(), forward));
+    }
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(key, value)| format!("{key}={}", utf8_percent_encode(value, VALUE)))
+        .collect();
+    Url::parse(&format!("{AUTH_PAGE}#?{}", query.join("&")))
+        .expect("percent-encoded pairs form a valid URL")
+}
+
+/// Stops a pending sign-in from another task or a UI callback.
+#[derive(Clone, Debug)]
+pub struct CancelHandle(CancellationToken);
+
+impl CancelHandle {
+    /// Stops polling; the sign-in ends with [`Error::Cancelled`].
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+}
+
+/// Progress of a PIN sign-in, from [`PendingPin::events`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PinEvent {
+    /// The PIN is not approved yet.
+    Waiting {
+        /// Time until the PIN expires, if known.
+        time_left: Option<Duration>,
+    },
+    /// A poll failed for a passing reason; polling goes on.
+    Retrying {
+        /// When the next poll is sent.
+        retry_in: Duration,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Final: the user approved the PIN; here is the signed-in client.
+    Authorized(Box<PlexTv>),
+    /// Final: the PIN expired.
+    Expired,
+    /// Final: the timeout set with [`PinLoginBuilder::timeout`] passed.
+    TimedOut(Duration),
+    /// Final: the sign-in was cancelled.
+    Cancelled,
+    /// Final: plex.tv rejected a poll (for example an unknown client).
+    Rejected(Error),
+}
+
+impl PinEvent {
+    /// Whether this event ends the sign-in.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, PinEvent::Waiting { .. } | PinEvent::Retrying { .. })
+    }
+
+    /// The outcome, for final events: what [`PendingPin::wait`] returns.
+    pub fn into_outcome(self) -> Option<Result<PlexTv, Error>> {
+        match self {
+            PinEvent::Waiting { .. } | PinEvent::Retrying { .. } => None,
+            PinEvent::Authorized(client) => Some(Ok(*client)),
+            PinEvent::Expired => Some(Err(Error::PinExpired)),
+            PinEvent::TimedOut(limit) => Some(Err(Error::PinTimedOut(limit))),
+            PinEvent::Cancelled => Some(Err(Error::Cancelled)),
+            PinEvent::Rejected(error) => Some(Err(error)),
+        }
+    }
+}
+
+impl PlexTv {
+    /// Approves a 4-character link code shown by another device, for this
+    /// client's account (the phone side of [`PinLoginBuilder::link_code`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(signed_in: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+    /// signed_in.link_pin("ABCD").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn link_pin(&self, code: &str) -> Result<(), Error> {
+        let code = code.trim();
+        if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(Error::invalid_input(format!(
+                "{code:?} is not a link code; it is the 4 letters and digits the other device shows"
+            )));
+        }
+        if self.token().is_none() {
+            return Err(Error::invalid_input(
+                "linking a code needs a signed-in client: set a token first",
+            ));
+        }
+        let form = types::LinkPinForm {
+            code: code.to_uppercase(),
+        };
+        self.api().link_pin().body(form).send().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ClientIdentifier, ClientIdentity};
+
+    #[test]
+    fn auth_url_encodes_every_value() {
+        let identity = ClientIdentity::new(
+            "My App & Co #1",
+            "id-1".parse::<ClientIdentifier>().unwrap(),
+        )
+        .version("1.0 beta")
+        .device_name("Küche");
+        let url = auth_url(&identity, "abc", Some("https://x.example/?a=1&b=2"));
+        let text = url.as_str();
+        assert!(
+            text.starts_with("https://app.plex.tv/auth#?clientID=id-1&code=abc&"),
+            "{text}"
+        );
+        assert!(
+            text.contains("context[device][product]=My%20App%20%26%20Co%20%231"),
+            "{text}"
+        );
+        assert!(
+            text.contains("context[device][deviceName]=K%C3%BCche"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("forwardUrl=https%3A%2F%2Fx.example%2F%3Fa%3D1%26b%3D2"),
+            "{text}"
+        );
+    }
+}

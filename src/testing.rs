@@ -1,0 +1,518 @@
+//! A fake plex.tv on loopback, for testing Plex apps offline.
+//!
+//! Enabled by the `testing` feature. [`FakePlexTv`] serves the PIN sign-in
+//! endpoints with real-looking responses, the account and the resources,
+//! and lets a test decide what happens: approve a PIN after some polls or on
+//! demand, let it expire, rate-limit it, or fail polls with an outage.
+//!
+//! ```
+//! use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), plex_tv::Error> {
+//! let fake = FakePlexTv::start().await;
+//! fake.approve_after_polls(2);
+//!
+//! let client = PlexTv::builder()
+//!     .identity(ClientIdentity::new("Test", ClientIdentifier::new_random()))
+//!     .base_url(fake.base_url())
+//!     .build()?;
+//! let pin = client.pin_login().start().await?;
+//! let signed_in = pin.wait().await?;
+//! let me = signed_in.get_user().send().await?;
+//! assert_eq!(me.username.as_deref(), Some("fake-user"));
+//! # Ok(()) }
+//! ```
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use httpmock::{HttpMockRequest, HttpMockResponse, Method::*, MockServer};
+use serde_json::{json, Value};
+
+use crate::Token;
+
+/// The token that approved PINs carry, unless changed with [`FakePlexTv::set_token`].
+pub const FAKE_TOKEN: &str = "fake-plex-token-0123456789";
+
+/// A request the fake server received.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    /// When it arrived.
+    pub at: Instant,
+    /// The method, for example `GET`.
+    pub method: String,
+    /// The path, for example `/api/v2/pins/1000`.
+    pub path: String,
+    /// Its `X-Plex-Client-Identifier`.
+    pub client_identifier: Option<String>,
+    /// Whether it carried an `X-Plex-Token`.
+    pub had_token: bool,
+}
+
+/// A fake plex.tv. Dropping it stops the server.
+pub struct FakePlexTv {
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+struct State {
+    token: String,
+    next_pin_id: i64,
+    pins: BTreeMap<i64, FakePin>,
+    approve_after: Option<u32>,
+    pin_lifetime: Duration,
+    rate_limited: u32,
+    retry_after: Option<u64>,
+    failing: u32,
+    failure_status: u16,
+    user: Value,
+    resources: Value,
+    requests: Vec<RecordedRequest>,
+}
+
+struct FakePin {
+    code: String,
+    client_identifier: String,
+    created: Instant,
+    created_at: chrono::DateTime<Utc>,
+    lifetime: Duration,
+    polls: u32,
+    approve_after: Option<u32>,
+    approved: bool,
+    expired: bool,
+}
+
+impl FakePin {
+    fn is_expired(&self) -> bool {
+        self.expired || self.created.elapsed() >= self.lifetime
+    }
+}
+
+impl FakePlexTv {
+    /// Starts a fake plex.tv on a loopback port.
+    pub async fn start() -> FakePlexTv {
+        let fake = FakePlexTv {
+            server: MockServer::start_async().await,
+            state: Arc::new(Mutex::new(State::new())),
+        };
+        fake.install().await;
+        fake
+    }
+
+    /// The URL to pass to [`PlexTvBuilder::base_url`](crate::PlexTvBuilder::base_url).
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// The token approved PINs hand out, which the account endpoints accept.
+    pub fn token(&self) -> Token {
+        Token::new(self.state().token.clone())
+    }
+
+    /// Changes the token that approvals hand out and endpoints accept.
+    pub fn set_token(&self, token: impl Into<String>) {
+        self.state().token = token.into();
+    }
+
+    /// PINs created from now on are approved at their `polls`-th poll.
+    pub fn approve_after_polls(&self, polls: u32) {
+        self.state().approve_after = Some(polls.max(1));
+    }
+
+    /// Approves a PIN now, as if the user signed in.
+    pub fn approve(&self, pin_id: i64) {
+        if let Some(pin) = self.state().pins.get_mut(&pin_id) {
+            pin.approved = true;
+        }
+    }
+
+    /// Approves every PIN created so far.
+    pub fn approve_all(&self) {
+        self.state()
+            .pins
+            .values_mut()
+            .for_each(|pin| pin.approved = true);
+    }
+
+    /// Expires a PIN now: later polls answer 404.
+    pub fn expire(&self, pin_id: i64) {
+        if let Some(pin) = self.state().pins.get_mut(&pin_id) {
+            pin.expired = true;
+        }
+    }
+
+    /// PINs created from now on expire after `lifetime` (default 30 min);
+    /// `expiresIn` and `expiresAt` say so.
+    pub fn pin_lifetime(&self, lifetime: Duration) {
+        self.state().pin_lifetime = lifetime;
+    }
+
+    /// The next `count` PIN requests are answered 429, with `Retry-After`
+    /// in seconds when given.
+    pub fn rate_limit(&self, count: u32, retry_after: Option<u64>) {
+        let mut state = self.state();
+        state.rate_limited = count;
+        state.retry_after = retry_after;
+    }
+
+    /// The next `count` PIN polls fail with `status` (500, 503, ...) and an
+    /// HTML page, as plex.tv does during an outage.
+    pub fn fail_polls(&self, count: u32, status: u16) {
+        let mut state = self.state();
+        state.failing = count;
+        state.failure_status = status;
+    }
+
+    /// Replaces the account that `GET /api/v2/user` returns.
+    pub fn set_user(&self, user: Value) {
+        self.state().user = user;
+    }
+
+    /// Replaces the list that `GET /api/v2/resources` returns.
+    pub fn set_resources(&self, resources: Value) {
+        self.state().resources = resources;
+    }
+
+    /// The ids of the PINs created so far.
+    pub fn pin_ids(&self) -> Vec<i64> {
+        self.state().pins.keys().copied().collect()
+    }
+
+    /// How often a PIN has been polled.
+    pub fn polls(&self, pin_id: i64) -> u32 {
+        self.state().pins.get(&pin_id).map_or(0, |pin| pin.polls)
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state().requests.clone()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    async fn install(&self) {
+        let routes: [(httpmock::Method, &str, Handler); 5] = [
+            (POST, "/api/v2/pins", create_pin),
+            (PUT, "/api/v2/pins/link", link_pin),
+            (GET, "/api/v2/pins/", poll_pin),
+            (GET, "/api/v2/user", get_user),
+            (GET, "/api/v2/resources", get_resources),
+        ];
+        for (method, path, handler) in routes {
+            let state = Arc::clone(&self.state);
+            self.server
+                .mock_async(move |when, then| {
+                    let when = when.method(method);
+                    let when = if path.ends_with('/') {
+                        when.path_prefix(path).path_excludes("/link")
+                    } else {
+                        when.path(path)
+                    };
+                    let _ = when;
+                    then.respond_with(move |request| {
+                        let mut state = lock(&state);
+                        state.record(request);
+                        handler(&mut state, request)
+                    });
+                })
+                .await;
+        }
+    }
+}
+
+impl std::fmt::Debug for FakePlexTv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakePlexTv")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+type Handler = fn(&mut State, &HttpMockRequest) -> HttpMockResponse;
+
+/// A poisoned lock only means a test panicked elsewhere; the state is still usable.
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl State {
+    fn new() -> Self {
+        State {
+            token: FAKE_TOKEN.into(),
+            next_pin_id: 4_294_967_296,
+            pins: BTreeMap::new(),
+            approve_after: None,
+            pin_lifetime: Duration::from_secs(1800),
+            rate_limited: 0,
+            retry_after: None,
+            failing: 0,
+            failure_status: 503,
+            user: default_user(),
+            resources: default_resources(),
+            requests: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, request: &HttpMockRequest) {
+        let headers = request.headers();
+        self.requests.push(RecordedRequest {
+            at: Instant::now(),
+            method: request.method().to_string(),
+            path: request.uri().path().to_owned(),
+            client_identifier: header(&headers, "x-plex-client-identifier"),
+            had_token: headers.contains_key("x-plex-token"),
+        });
+    }
+
+    fn authorized(&self, request: &HttpMockRequest) -> bool {
+        header(&request.headers(), "x-plex-token").as_deref() == Some(self.token.as_str())
+    }
+
+    /// Answers 429 while a rate limit is set.
+    fn rate_limited(&mut self) -> Option<HttpMockResponse> {
+        if self.rate_limited == 0 {
+            return None;
+        }
+        self.rate_limited -= 1;
+        let mut response = HttpMockResponse::builder()
+            .status(429)
+            .header("content-type", "application/json");
+        if let Some(seconds) = self.retry_after {
+            response = response.header("retry-after", seconds.to_string());
+        }
+        Some(
+            response
+                .body(error_body(429, 1003, "Too many requests"))
+                .build(),
+        )
+    }
+}
+
+fn header(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn json_response(status: u16, body: &Value) -> HttpMockResponse {
+    HttpMockResponse::builder()
+        .status(status)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(body.to_string())
+        .build()
+}
+
+fn error_body(status: u16, code: i64, message: &str) -> String {
+    json!({"errors": [{"code": code, "message": message, "status": status}]}).to_string()
+}
+
+fn error(status: u16, code: i64, message: &str) -> HttpMockResponse {
+    HttpMockResponse::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(error_body(status, code, message))
+        .build()
+}
+
+fn create_pin(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
+    if let Some(limited) = state.rate_limited() {
+        return limited;
+    }
+    let Some(client_identifier) = header(&request.headers(), "x-plex-client-identifier") else {
+        return error(400, 1000, "X-Plex-Client-Identifier is missing");
+    };
+    let strong = request
+        .query_params()
+        .iter()
+        .any(|(k, v)| k == "strong" && v == "true");
+    let id = state.next_pin_id;
+    state.next_pin_id += 1;
+    let code = if strong {
+        format!("{:x}", uuid::Uuid::new_v4().as_simple())
+            .chars()
+            .take(25)
+            .collect()
+    } else {
+        link_code(id)
+    };
+    let pin = FakePin {
+        code,
+        client_identifier,
+        created: Instant::now(),
+        created_at: Utc::now(),
+        lifetime: if strong {
+            state.pin_lifetime
+        } else {
+            state.pin_lifetime.min(Duration::from_secs(900))
+        },
+        polls: 0,
+        approve_after: state.approve_after,
+        approved: false,
+        expired: false,
+    };
+    let body = pin_json(id, &pin, None);
+    state.pins.insert(id, pin);
+    json_response(201, &body)
+}
+
+/// A 4-character code from the id, so that codes are unique per server.
+fn link_code(id: i64) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..4)
+        .map(|i| ALPHABET[((id >> (5 * i)) & 31) as usize] as char)
+        .collect()
+}
+
+fn poll_pin(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
+    if let Some(limited) = state.rate_limited() {
+        return limited;
+    }
+    if state.failing > 0 {
+        state.failing -= 1;
+        return HttpMockResponse::builder()
+            .status(state.failure_status)
+            .header("content-type", "text/html")
+            .body("<html><body><h1>Service Unavailable</h1></body></html>")
+            .build();
+    }
+    let id = request
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse::<i64>().ok());
+    let token = state.token.clone();
+    let Some(pin) = id.and_then(|id| state.pins.get_mut(&id)) else {
+        return error(404, 1020, "Code not found or expired");
+    };
+    if pin.is_expired() {
+        return error(404, 1020, "Code not found or expired");
+    }
+    pin.polls += 1;
+    if pin.approve_after.is_some_and(|after| pin.polls >= after) {
+        pin.approved = true;
+    }
+    let token = pin.approved.then_some(token.as_str());
+    json_response(200, &pin_json(id.unwrap_or_default(), pin, token))
+}
+
+fn link_pin(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
+    if !state.authorized(request) {
+        return error(401, 1001, "User could not be authenticated");
+    }
+    let form: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(request.body_ref()).unwrap_or_default();
+    let code = form
+        .iter()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    match state
+        .pins
+        .values_mut()
+        .find(|pin| pin.code == code && !pin.is_expired())
+    {
+        Some(pin) => {
+            pin.approved = true;
+            HttpMockResponse::builder().status(204).build()
+        }
+        None => error(404, 1020, "Code not found or expired"),
+    }
+}
+
+fn get_user(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
+    if !state.authorized(request) {
+        return error(401, 1001, "User could not be authenticated");
+    }
+    let mut user = state.user.clone();
+    user["authToken"] = Value::String(state.token.clone());
+    json_response(200, &user)
+}
+
+fn get_resources(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
+    if !state.authorized(request) {
+        return error(401, 1001, "User could not be authenticated");
+    }
+    json_response(200, &state.resources)
+}
+
+fn pin_json(id: i64, pin: &FakePin, token: Option<&str>) -> Value {
+    let left = pin.lifetime.saturating_sub(pin.created.elapsed());
+    let expires_at = pin.created_at + chrono::Duration::from_std(pin.lifetime).unwrap_or_default();
+    json!({
+        "id": id,
+        "code": pin.code,
+        "product": "Plex SSO",
+        "trusted": false,
+        "qr": format!("https://plex.tv/api/v2/pins/qr/{}", pin.code),
+        "clientIdentifier": pin.client_identifier,
+        "location": {
+            "code": "US", "european_union_member": false, "continent_code": "NA",
+            "country": "United States", "city": "Austin", "time_zone": "America/Chicago",
+            "postal_code": "78701", "in_privacy_restricted_country": false,
+            "in_privacy_restricted_region": false, "subdivisions": "Texas",
+            "coordinates": "30.2672, -97.7431"
+        },
+        // Rounded like plex.tv: whole seconds, to the nearest.
+        "expiresIn": (left.as_millis() + 500) / 1000,
+        "createdAt": pin.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "expiresAt": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "authToken": token,
+        "newRegistration": null
+    })
+}
+
+fn default_user() -> Value {
+    json!({
+        "id": 4_294_967_297_i64, "uuid": "f4e3d2c1b0a99887", "username": "fake-user",
+        "title": "fake-user", "email": "fake-user@example.com", "friendlyName": "Fake User",
+        "locale": null, "confirmed": true, "joinedAt": 1_500_000_000, "emailOnlyAuth": false,
+        "hasPassword": true, "protected": false, "thumb": "https://plex.tv/users/f4e3d2c1b0a99887/avatar",
+        "mailingListStatus": "active", "mailingListActive": true, "scrobbleTypes": "", "country": "US",
+        "subscription": {"active": true, "subscribedAt": "2020-01-01T00:00:00Z", "status": "Active",
+                         "paymentService": null, "plan": "lifetime", "features": ["sync", "webhooks"]},
+        "subscriptionDescription": null, "restricted": false, "anonymous": null, "home": false,
+        "guest": false, "homeSize": 1, "homeAdmin": false, "maxHomeSize": 15,
+        "rememberExpiresAt": 1_900_000_000,
+        "profile": {"autoSelectAudio": true, "defaultAudioLanguage": "en", "defaultSubtitleLanguage": null,
+                    "autoSelectSubtitle": 0, "defaultSubtitleAccessibility": 0, "defaultSubtitleForced": 1,
+                    "watchedIndicator": 1, "mediaReviewsVisibility": 0},
+        "entitlements": ["all"], "roles": ["plexpass"],
+        "services": [{"identifier": "metadata", "endpoint": "https://metadata.provider.plex.tv",
+                      "token": null, "secret": null, "status": "online"}],
+        "adsConsent": null, "adsConsentSetAt": null, "adsConsentReminderAt": null,
+        "experimentalFeatures": false, "twoFactorEnabled": false, "backupCodesCreated": false,
+        "attributionPartner": null
+    })
+}
+
+fn default_resources() -> Value {
+    json!([{
+        "name": "Fake Server", "product": "Plex Media Server", "productVersion": "1.40.0.7998",
+        "platform": "Linux", "platformVersion": "6.1", "device": "PC",
+        "clientIdentifier": "0123456789abcdef0123456789abcdef01234567",
+        "createdAt": "2021-01-01T00:00:00Z", "lastSeenAt": "2026-01-01T00:00:00Z",
+        "provides": "server", "ownerId": null, "sourceTitle": null, "publicAddress": "203.0.113.7",
+        "accessToken": "fake-server-token", "owned": true, "home": false, "synced": false,
+        "relay": true, "presence": true, "httpsRequired": true, "publicAddressMatches": true,
+        "dnsRebindingProtection": false, "natLoopbackSupported": true,
+        "connections": [
+            {"protocol": "https", "address": "192.168.1.10", "port": 32400,
+             "uri": "https://192-168-1-10.0123456789abcdef.plex.direct:32400",
+             "local": true, "relay": false, "IPv6": false},
+            {"protocol": "https", "address": "203.0.113.7", "port": 32400,
+             "uri": "https://203-0-113-7.0123456789abcdef.plex.direct:32400",
+             "local": false, "relay": false, "IPv6": false}
+        ]
+    }])
+}

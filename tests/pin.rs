@@ -1,0 +1,369 @@
+//! PIN sign-in against the fake plex.tv.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use plex_tv::{
+    pin::MIN_POLL_INTERVAL, testing::FakePlexTv, ClientIdentifier, ClientIdentity, Error, PinEvent,
+    PlexTv,
+};
+
+const INTERVAL: Duration = MIN_POLL_INTERVAL;
+
+fn client(fake: &FakePlexTv, identity: ClientIdentity) -> PlexTv {
+    PlexTv::builder()
+        .identity(identity)
+        .base_url(fake.base_url())
+        .build()
+        .unwrap()
+}
+
+fn identity() -> ClientIdentity {
+    ClientIdentity::new("PIN Test", ClientIdentifier::new_random()).version("1.0")
+}
+
+fn pin_polls(fake: &FakePlexTv) -> Vec<plex_tv::testing::RecordedRequest> {
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/api/v2/pins/"))
+        .collect()
+}
+
+#[tokio::test]
+async fn approval_after_polls_signs_in_with_the_same_identifier() {
+    let fake = FakePlexTv::start().await;
+    fake.approve_after_polls(3);
+    let identity = identity();
+    let id = identity.client_identifier().clone();
+    let pin = client(&fake, identity)
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(pin.code().len(), 25, "strong PINs are long");
+    let signed_in = pin.wait().await.unwrap();
+
+    assert_eq!(
+        signed_in.token().unwrap().expose_secret(),
+        fake.token().expose_secret()
+    );
+    let me = signed_in.get_user().send().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some("fake-user"));
+
+    let requests = fake.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.client_identifier.as_deref() == Some(id.as_str())),
+        "{requests:?}"
+    );
+    assert_eq!(pin_polls(&fake).len(), 3);
+    assert!(!requests[0].had_token && requests.last().unwrap().had_token);
+}
+
+#[tokio::test]
+async fn link_codes_are_four_characters_with_link_and_qr_urls() {
+    let fake = FakePlexTv::start().await;
+    let pin = client(&fake, identity())
+        .pin_login()
+        .link_code()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(pin.code().len(), 4);
+    assert_eq!(pin.link_url().as_str(), "https://plex.tv/link");
+    assert!(pin.qr_url().unwrap().as_str().ends_with(pin.code()));
+    assert!(pin.expires_at().is_some());
+    assert!(pin.time_left().unwrap() <= Duration::from_secs(900));
+}
+
+#[tokio::test]
+async fn expiry_by_the_clock_sends_nothing_after_expires_at() {
+    let fake = FakePlexTv::start().await;
+    fake.pin_lifetime(Duration::from_secs(2));
+    let started = Instant::now();
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    let result = pin.wait().await;
+    assert!(matches!(result, Err(Error::PinExpired)), "{result:?}");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(3),
+        "{elapsed:?}"
+    );
+    let expiry = fake.requests()[0].at + Duration::from_secs(2);
+    assert!(
+        fake.requests().iter().all(|r| r.at < expiry),
+        "a request was sent after expiry"
+    );
+    // Nothing is sent after wait() returned either.
+    let count = fake.requests().len();
+    tokio::time::sleep(INTERVAL * 2).await;
+    assert_eq!(fake.requests().len(), count);
+}
+
+#[tokio::test]
+async fn a_404_ends_as_expired() {
+    let fake = FakePlexTv::start().await;
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    fake.expire(pin.id());
+    assert!(matches!(pin.wait().await, Err(Error::PinExpired)));
+    assert_eq!(pin_polls(&fake).len(), 1);
+}
+
+#[tokio::test]
+async fn rate_limits_are_honoured() {
+    let fake = FakePlexTv::start().await;
+    fake.approve_after_polls(1);
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    fake.rate_limit(1, Some(2));
+    let signed_in = pin.wait().await.unwrap();
+    assert!(signed_in.token().is_some());
+    let polls = pin_polls(&fake);
+    assert_eq!(polls.len(), 2);
+    let gap = polls[1].at - polls[0].at;
+    assert!(
+        gap >= Duration::from_secs(2),
+        "waited only {gap:?} after Retry-After: 2"
+    );
+}
+
+#[tokio::test]
+async fn transient_failures_are_ridden_out() {
+    let fake = FakePlexTv::start().await;
+    fake.approve_after_polls(1);
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    fake.fail_polls(2, 500);
+    let events: Vec<PinEvent> = pin.events().collect().await;
+    let retries = events
+        .iter()
+        .filter(|e| matches!(e, PinEvent::Retrying { .. }))
+        .count();
+    assert_eq!(retries, 2, "{events:?}");
+    assert!(
+        matches!(events.last(), Some(PinEvent::Authorized(_))),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_future_stops_polling() {
+    let fake = FakePlexTv::start().await;
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    let waited = tokio::time::timeout(INTERVAL * 3 + INTERVAL / 2, pin.wait()).await;
+    assert!(waited.is_err(), "the PIN was never approved");
+    let count = fake.requests().len();
+    tokio::time::sleep(INTERVAL * 4).await;
+    assert_eq!(
+        fake.requests().len(),
+        count,
+        "requests were sent after the future was dropped"
+    );
+}
+
+#[tokio::test]
+async fn poll_count_follows_the_interval() {
+    let fake = FakePlexTv::start().await;
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let _ = tokio::time::timeout(Duration::from_millis(2600), pin.wait()).await;
+    let expected = started.elapsed().as_secs_f64() / INTERVAL.as_secs_f64();
+    let polls = pin_polls(&fake).len() as f64;
+    assert!(
+        (polls - expected).abs() <= 1.0,
+        "{polls} polls in {expected:.2} intervals"
+    );
+}
+
+#[tokio::test]
+async fn timeout_ends_with_timed_out() {
+    let fake = FakePlexTv::start().await;
+    let limit = Duration::from_millis(1200);
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .timeout(limit)
+        .start()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let result = pin.wait().await;
+    assert!(
+        matches!(result, Err(Error::PinTimedOut(d)) if d == limit),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < limit + INTERVAL);
+}
+
+#[tokio::test]
+async fn cancel_handle_stops_the_sign_in() {
+    let fake = FakePlexTv::start().await;
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    let handle = pin.cancel_handle();
+    let waiting = tokio::spawn(pin.wait());
+    tokio::time::sleep(INTERVAL + INTERVAL / 2).await;
+    handle.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(1), waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+}
+
+#[tokio::test]
+async fn events_report_the_same_outcome_as_wait() {
+    let fake = FakePlexTv::start().await;
+    fake.approve_after_polls(2);
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    let events: Vec<PinEvent> = pin.events().collect().await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(matches!(
+        events[0],
+        PinEvent::Waiting { time_left: Some(_) }
+    ));
+    assert!(events[1].is_final());
+
+    fake.pin_lifetime(Duration::from_secs(1));
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    let last = pin.events().collect::<Vec<_>>().await.pop().unwrap();
+    assert!(matches!(last.into_outcome(), Some(Err(Error::PinExpired))));
+}
+
+#[tokio::test]
+async fn rejected_polls_end_the_sign_in() {
+    let fake = FakePlexTv::start().await;
+    let pin = client(&fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    fake.fail_polls(1, 403);
+    let result = pin.wait().await;
+    assert!(
+        matches!(result, Err(Error::Api { status, .. }) if status == 403),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn link_pin_approves_a_code_from_another_device() {
+    let fake = FakePlexTv::start().await;
+    let tv = client(&fake, identity());
+    let pin = tv
+        .pin_login()
+        .link_code()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+
+    let phone = client(&fake, identity()).with_token(fake.token());
+    phone.link_pin(&pin.code().to_lowercase()).await.unwrap();
+    let signed_in = pin.wait().await.unwrap();
+    assert_eq!(signed_in.token(), Some(&fake.token()));
+
+    assert!(matches!(
+        phone.link_pin("no such!").await,
+        Err(Error::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        phone.without_token().link_pin("ABCD").await,
+        Err(Error::InvalidInput { .. })
+    ));
+    assert!(
+        matches!(phone.link_pin("ZZZZ").await, Err(Error::Api { status, .. }) if status == 404)
+    );
+}
+
+#[tokio::test]
+async fn auth_url_round_trips_awkward_values() {
+    let fake = FakePlexTv::start().await;
+    // Header values stay ASCII here (the fake server cannot read others);
+    // the unit tests of auth_url cover non-ASCII identity values.
+    let awkward = "Tom & Jerry's #1 +plus=eq?q/slash%41";
+    let identity = ClientIdentity::new(awkward, "id-42".parse().unwrap())
+        .version("2.0 beta & more")
+        .platform("Linux #x")
+        .platform_version("6.1")
+        .device("PC")
+        .device_name("Living room");
+    let forward = "https://example.com/dönë 📺?a=1&b=#frag";
+    let pin = client(&fake, identity)
+        .pin_login()
+        .forward_url(forward)
+        .start()
+        .await
+        .unwrap();
+    let url = pin.auth_url();
+    let text = url.as_str();
+    assert!(text.starts_with("https://app.plex.tv/auth#?"), "{text}");
+    let fragment = url.fragment().unwrap().strip_prefix('?').unwrap();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(fragment.as_bytes())
+        .into_owned()
+        .collect();
+    let expected = vec![
+        ("clientID", "id-42"),
+        ("code", pin.code()),
+        ("context[device][product]", awkward),
+        ("context[device][deviceName]", "Living room"),
+        ("context[device][version]", "2.0 beta & more"),
+        ("context[device][platform]", "Linux #x"),
+        ("context[device][platformVersion]", "6.1"),
+        ("context[device][device]", "PC"),
+        ("forwardUrl", forward),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(pairs, expected);
+    assert!(
+        !fragment.contains(' ') && !fragment.contains('+') && fragment.matches('#').count() == 0
+    );
+}
