@@ -47,7 +47,9 @@ pub struct PlexTv {
     api: Client,
 }
 
-/// The state the generated client's hooks use. Built by [`PlexTvBuilder`].
+/// The state the generated client's hooks use: identity headers, token,
+/// retry policy and limits. Built by [`PlexTvBuilder`]; it appears in the
+/// generated [`Client`]'s signature, and has no API of its own.
 #[derive(Clone)]
 pub struct Shared {
     settings: Arc<Settings>,
@@ -140,11 +142,31 @@ impl PlexTv {
 
     /// The same client acting with `token`: same identity, settings and
     /// connection pool. Cheap enough to call per request.
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .build()?;
+    /// let alice = client.with_token("alice-token");
+    /// let bob = client.with_token("bob-token");
+    /// assert_eq!(alice.token().unwrap().expose_secret(), "alice-token");
+    /// assert_ne!(alice.token(), bob.token());
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn with_token(&self, token: impl Into<Token>) -> PlexTv {
         self.with_token_header(Some(TokenHeader::new(token.into())))
     }
 
     /// The same client without a token (for PIN sign-in, say).
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .token("t")
+    /// #     .build()?;
+    /// assert!(client.without_token().token().is_none());
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn without_token(&self) -> PlexTv {
         self.with_token_header(None)
     }
@@ -179,26 +201,72 @@ impl PlexTv {
     }
 
     /// The token requests carry, if any: after a sign-in, the one to store.
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .token("secret")
+    /// #     .build()?;
+    /// let token = client.token().expect("set above");
+    /// assert_eq!(format!("{token:?}"), "Token(<redacted>)");
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn token(&self) -> Option<&Token> {
         self.api.inner.token.as_ref().map(|t| &t.token)
     }
 
     /// The identity requests carry.
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .build()?;
+    /// assert_eq!(client.identity().product(), "App");
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn identity(&self) -> &ClientIdentity {
         &self.api.inner.settings.identity
     }
 
     /// The base URL, without a trailing slash.
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url("http://127.0.0.1:8080/")
+    /// #     .build()?;
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.api.baseurl
     }
 
     /// The generated client, for code that wants to name its type.
+    ///
+    /// ```
+    /// fn takes_generated(_: &plex_tv::Client) {}
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .build()?;
+    /// takes_generated(client.api());
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn api(&self) -> &Client {
         &self.api
     }
 
-    /// The `reqwest::Client` that sends the requests.
+    /// The `reqwest::Client` that sends the requests, shared by every
+    /// clone and [`with_token`](Self::with_token) client.
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .build()?;
+    /// let http: &reqwest::Client = client.http_client();
+    /// # let _ = http;
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn http_client(&self) -> &reqwest::Client {
         &self.api.client
     }
@@ -288,6 +356,20 @@ impl PlexTvBuilder {
 
     /// Accepts a plain `http` base URL on a host other than loopback. The
     /// token then crosses the network unencrypted: only for trusted networks.
+    ///
+    /// ```
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let identity = ClientIdentity::new("App", ClientIdentifier::new_random());
+    /// let refused = PlexTv::builder().identity(identity.clone()).base_url("http://proxy.lan:8080").build();
+    /// assert!(refused.is_err());
+    /// let allowed = PlexTv::builder()
+    ///     .identity(identity)
+    ///     .base_url("http://proxy.lan:8080")
+    ///     .allow_insecure_http(true)
+    ///     .build();
+    /// assert!(allowed.is_ok());
+    /// ```
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
@@ -408,6 +490,50 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ClientIdentifier;
+
+    fn shared(token: Option<&str>) -> Shared {
+        let client = PlexTv::builder()
+            .identity(ClientIdentity::new("App", ClientIdentifier::new_random()).language("en"))
+            .build()
+            .unwrap();
+        let client = match token {
+            Some(token) => client.with_token(token),
+            None => client,
+        };
+        client.api.inner.clone()
+    }
+
+    #[test]
+    fn apply_adds_identity_and_token_but_keeps_per_request_values() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-plex-product", HeaderValue::from_static("Plex SSO"));
+        headers.insert(API_VERSION, HeaderValue::from_static("2"));
+        shared(Some("tok")).apply(&mut headers).unwrap();
+        assert_eq!(headers["x-plex-product"], "Plex SSO");
+        assert_eq!(headers["x-plex-language"], "en");
+        assert!(headers["x-plex-token"].is_sensitive());
+        assert!(!headers.contains_key(API_VERSION));
+
+        let mut headers = HeaderMap::new();
+        shared(None).apply(&mut headers).unwrap();
+        assert!(!headers.contains_key("x-plex-token"));
+        assert_eq!(headers["x-plex-product"], "App");
+    }
+
+    #[test]
+    fn an_unsendable_token_fails_the_request_not_the_process() {
+        let mut headers = HeaderMap::new();
+        let error = shared(Some("bad\ntoken")).apply(&mut headers).unwrap_err();
+        assert!(!error.contains("bad"), "{error}");
+    }
+
+    #[test]
+    fn build_requires_an_identity() {
+        let error = PlexTv::builder().build().unwrap_err();
+        assert!(matches!(error, Error::InvalidInput { .. }));
+        assert!(error.to_string().contains("identity"));
+    }
 
     #[test]
     fn base_urls_are_checked() {
