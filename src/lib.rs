@@ -25,7 +25,10 @@
 //!
 //! Every generated operation is a method of [`PlexTv`] (through `Deref` to
 //! the generated [`Client`]) returning a builder; `send()` returns
-//! progenitor's result, and `?` converts its error into [`Error`].
+//! progenitor's result, and `?` converts its error into [`Error`]. One
+//! name is taken by a convenience: [`PlexTv::link_pin`] approves a link code
+//! in one call; the generated builder stays reachable as
+//! `client.api().link_pin()`.
 //!
 //! # Features
 //! - `rustls` (default): TLS through rustls.
