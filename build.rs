@@ -57,15 +57,20 @@ fn quote_path(path: &str) -> proc_macro2::TokenStream {
 }
 
 /// Runs progenitor, turning its panics and errors into a message that names
-/// the operation it was working on where it can be found.
-fn generate_tokens(spec: &openapiv3::OpenAPI) -> Result<proc_macro2::TokenStream, String> {
+/// the operation it fails on. `cargo xtask regen` validates specs with it.
+pub(crate) fn generate_tokens(
+    spec: &openapiv3::OpenAPI,
+) -> Result<proc_macro2::TokenStream, String> {
     let previous_hook = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
     let result = panic::catch_unwind(|| Generator::new(&settings()).generate_tokens(spec));
     panic::set_hook(previous_hook);
     match result {
         Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(error)) => Err(format!("progenitor rejected it: {error}")),
+        Ok(Err(error)) => Err(format!(
+            "progenitor rejected it ({error}); {}",
+            locate_failure(spec)
+        )),
         Err(payload) => {
             let reason = payload
                 .downcast_ref::<String>()

@@ -1,0 +1,199 @@
+//! `cargo xtask regen`: refreshes `openapi/plex-tv.json` from the community
+//! spec (or any OpenAPI 3.0/3.1 file or URL) through a fixed pipeline:
+//!
+//! load → select (plex.tv operations, rebased) → downgrade (to 3.0.3) →
+//! align + complete (our path spellings, our other operations) → overlay (the project's corrections) →
+//! merge (into the committed spec) → sanitize (progenitor-safe) → prune →
+//! validate (progenitor) → write.
+//!
+//! `--check` runs the same pipeline over the committed spec itself, which must
+//! come out byte for byte unchanged.
+
+pub mod config;
+pub mod downgrade;
+pub mod error;
+pub mod load;
+pub mod merge;
+pub mod overlay;
+pub mod report;
+pub mod sanitize;
+pub mod select;
+pub mod validate;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+pub use config::Config;
+pub use error::RegenError;
+pub use overlay::Overlay;
+pub use report::Report;
+
+/// What `cargo xtask regen` was asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Input path or URL; `None` means the upstream in the config.
+    pub from: Option<String>,
+    pub check: bool,
+    pub spec: PathBuf,
+    pub overlay: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Options {
+    /// The project's files under `root` (the workspace folder).
+    pub fn defaults(root: &Path) -> Options {
+        let openapi = root.join("openapi");
+        Options {
+            from: None,
+            check: false,
+            spec: openapi.join("plex-tv.json"),
+            overlay: openapi.join("overlay.yaml"),
+            config: openapi.join("regen.toml"),
+        }
+    }
+
+    /// Parses the arguments after `regen`.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        root: &Path,
+    ) -> Result<Options, RegenError> {
+        let mut options = Options::defaults(root);
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => {
+                    (flag.to_owned(), Some(value.to_owned()))
+                }
+                _ => (arg.clone(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| RegenError::Usage(format!("{flag} needs a value")))
+            };
+            match flag.as_str() {
+                "--check" => options.check = true,
+                "--from" => options.from = Some(value()?),
+                "--spec" => options.spec = value()?.into(),
+                "--overlay" => options.overlay = value()?.into(),
+                "--config" => options.config = value()?.into(),
+                other => return Err(RegenError::Usage(format!("unknown argument `{other}`"))),
+            }
+        }
+        if options.check && options.from.is_some() {
+            return Err(RegenError::Usage(
+                "--check reads the committed spec; it takes no --from".into(),
+            ));
+        }
+        Ok(options)
+    }
+}
+
+/// The pipeline's result before it is written.
+#[derive(Debug, Clone)]
+pub struct Regenerated {
+    pub doc: Value,
+    pub skipped: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Everything between loading and writing, on values: no files touched.
+pub fn pipeline(
+    mut input: Value,
+    base: Option<&Value>,
+    overlay: &Overlay,
+    config: &Config,
+) -> Result<Regenerated, RegenError> {
+    let mut notes = Vec::new();
+    let skipped = select::select(&mut input, &config.host);
+    downgrade::downgrade(&mut input);
+    merge::align(&mut input, base);
+    merge::complete(&mut input, base, &mut notes);
+    // The overlay corrects the incoming document; the merge then fills in
+    // from the committed spec what the overlay left unsaid.
+    overlay.apply(&mut input)?;
+    let mut doc = merge::merge(base, input);
+    sanitize::sanitize(&mut doc, &config.error_schema, &mut notes);
+    merge::prune(&mut doc, base);
+    validate::validate(&doc)?;
+    Ok(Regenerated {
+        doc,
+        skipped,
+        notes,
+    })
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub report: Report,
+    /// Whether the spec file was (re)written.
+    pub written: bool,
+}
+
+/// Runs `regen` with `options`: the whole tool, files included.
+pub fn run(options: &Options) -> Result<Outcome, RegenError> {
+    let config = Config::load(&options.config)?;
+    let overlay = Overlay::load(&options.overlay)?;
+    let committed = read_committed(&options.spec)?;
+    if options.check && committed.is_none() {
+        return Err(RegenError::Read {
+            path: options.spec.clone(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "there is no committed spec to check",
+            ),
+        });
+    }
+    let base = committed.as_ref().map(|(_, doc)| doc);
+    let source = match (&options.from, options.check) {
+        (_, true) => options.spec.display().to_string(),
+        (Some(from), false) => from.clone(),
+        (None, false) => config.upstream.clone(),
+    };
+    let input = load::load(&source)?;
+    let result = pipeline(input, base, &overlay, &config)?;
+    let text = write::render(&result.doc);
+    let report = Report::compare(base, &result.doc, result.skipped, result.notes);
+    let old_text = committed.as_ref().map(|(text, _)| text.as_str());
+    if options.check {
+        if old_text != Some(text.as_str()) {
+            let name = options.spec.display().to_string();
+            return Err(RegenError::Drift {
+                diff: write::diff(old_text.unwrap_or_default(), &text, &name),
+                path: options.spec.clone(),
+            });
+        }
+        return Ok(Outcome {
+            report,
+            written: false,
+        });
+    }
+    let written = old_text != Some(text.as_str());
+    if written {
+        write::write_atomic(&options.spec, &text)?;
+    }
+    Ok(Outcome { report, written })
+}
+
+/// The committed spec's text and value, if the file exists.
+fn read_committed(path: &Path) -> Result<Option<(String, Value)>, RegenError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(RegenError::Read {
+                path: path.into(),
+                source: e,
+            })
+        }
+    };
+    let doc = serde_json::from_str(&text).map_err(|e| RegenError::BadSpec {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
+    Ok(Some((text, doc)))
+}

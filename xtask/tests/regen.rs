@@ -1,0 +1,642 @@
+//! Tests of `cargo xtask regen`. Offline: URLs are served on loopback.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use xtask::{load, pipeline, write, Config, Options, Overlay, RegenError};
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn workspace() -> PathBuf {
+    manifest_dir()
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_owned()
+}
+
+fn fixtures() -> PathBuf {
+    manifest_dir().join("tests/fixtures")
+}
+
+fn config() -> Config {
+    Config {
+        upstream: "unused".into(),
+        host: "plex.tv".into(),
+        error_schema: "ErrorResponse".into(),
+    }
+}
+
+fn empty_overlay() -> Overlay {
+    Overlay::parse(
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions: []\n",
+        Path::new("empty.yaml"),
+    )
+    .expect("a valid overlay")
+}
+
+/// Runs the pipeline on a fixture's input with no committed spec and
+/// compares with its `expected.json`, byte for byte. `REGEN_BLESS=1`
+/// rewrites the expectation instead (review the diff before committing).
+fn check_fixture(name: &str) {
+    let folder = fixtures().join("pipeline").join(name);
+    let input = load::load(folder.join("input.yaml").to_str().unwrap()).expect("fixture loads");
+    let result = pipeline(input, None, &empty_overlay(), &config()).expect("fixture regenerates");
+    let mut text = write::render(&result.doc);
+    let extras = report_lines(&result.skipped, &result.notes);
+    text.push_str(&extras);
+    let expected_path = folder.join("expected.json");
+    if std::env::var_os("REGEN_BLESS").is_some() {
+        std::fs::write(&expected_path, &text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&expected_path).expect("expected.json exists");
+    assert_eq!(text, expected, "fixture {name} differs from expected.json");
+
+    // Idempotence: the output, fed back as input and as committed spec,
+    // comes out byte for byte the same.
+    let again = pipeline(
+        result.doc.clone(),
+        Some(&result.doc),
+        &empty_overlay(),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        write::render(&again.doc),
+        write::render(&result.doc),
+        "fixture {name} is not idempotent"
+    );
+}
+
+/// The report lines of a fixture, appended after the JSON so that the
+/// expectation also pins what was skipped and rewritten.
+fn report_lines(skipped: &[String], notes: &[String]) -> String {
+    let mut out = String::new();
+    for line in skipped {
+        out.push_str(&format!("// skipped: {line}\n"));
+    }
+    for line in notes {
+        out.push_str(&format!("// note: {line}\n"));
+    }
+    out
+}
+
+macro_rules! fixtures {
+    ($($name:ident),* $(,)?) => {
+        $( #[test] fn $name() { check_fixture(stringify!($name)); } )*
+    };
+}
+
+fixtures!(
+    type_lists,
+    examples_const,
+    exclusive_bounds,
+    format_nullable,
+    in_list,
+    number_ids,
+    ref_siblings,
+    tuples_and_content,
+    document_31,
+    select_hosts,
+    responses,
+    operation_ids,
+    parameters,
+    request_bodies,
+    security,
+    external_ref,
+);
+
+// ---- the committed files -------------------------------------------------
+
+/// The committed spec is already in the output format.
+#[test]
+fn committed_spec_round_trips_byte_identical() {
+    let text = std::fs::read_to_string(workspace().join("openapi/plex-tv.json")).unwrap();
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(write::render(&value), text);
+}
+
+/// What CI runs: `cargo xtask regen --check` on the committed files.
+#[test]
+fn committed_spec_passes_check() {
+    let options = Options::defaults(&workspace());
+    let options = Options {
+        check: true,
+        ..options
+    };
+    let temp = copy_project_files(&options);
+    let outcome = xtask::run(&temp.options);
+    if let Err(RegenError::Drift { diff, .. }) = &outcome {
+        panic!("the committed spec drifts from regen's output:\n{diff}");
+    }
+    outcome.expect("check passes");
+}
+
+struct TempProject {
+    _dir: tempfile::TempDir,
+    options: Options,
+}
+
+/// Copies the committed spec, overlay and config into a temporary folder,
+/// so that tests never touch the real ones.
+fn copy_project_files(options: &Options) -> TempProject {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &Path| {
+        let to = dir.path().join(from.file_name().unwrap());
+        std::fs::copy(from, &to).unwrap();
+        to
+    };
+    let options = Options {
+        from: options.from.clone(),
+        check: options.check,
+        spec: copy(&options.spec),
+        overlay: copy(&options.overlay),
+        config: copy(&options.config),
+    };
+    TempProject { _dir: dir, options }
+}
+
+#[test]
+fn check_reports_drift_with_a_diff_and_writes_nothing() {
+    let options = Options {
+        check: true,
+        ..Options::defaults(&workspace())
+    };
+    let temp = copy_project_files(&options);
+    // Same JSON, other formatting: regen would rewrite it.
+    let text = std::fs::read_to_string(&temp.options.spec).unwrap();
+    let value: Value = serde_json::from_str(&text).unwrap();
+    let drifted = serde_json::to_string(&value).unwrap();
+    std::fs::write(&temp.options.spec, &drifted).unwrap();
+    match xtask::run(&temp.options) {
+        Err(RegenError::Drift { diff, .. }) => {
+            assert!(diff.contains("+{"), "diff shows the change:\n{diff}");
+        }
+        other => panic!("expected drift, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(&temp.options.spec).unwrap(),
+        drifted
+    );
+}
+
+#[test]
+fn check_reports_content_drift() {
+    let options = Options {
+        check: true,
+        ..Options::defaults(&workspace())
+    };
+    let temp = copy_project_files(&options);
+    let mut value: Value =
+        serde_json::from_str(&std::fs::read_to_string(&temp.options.spec).unwrap()).unwrap();
+    // An operation without an id: regen would derive one.
+    let paths = value["paths"].as_object_mut().unwrap();
+    let (_, item) = paths.iter_mut().next().unwrap();
+    let op = item.as_object_mut().unwrap().values_mut().next().unwrap();
+    op.as_object_mut().unwrap().remove("operationId");
+    let drifted = write::render(&value);
+    std::fs::write(&temp.options.spec, &drifted).unwrap();
+    let error = xtask::run(&temp.options).unwrap_err();
+    // The overlay names every operation by path, so it gives the id back:
+    // the drift is the missing id itself.
+    match error {
+        RegenError::Drift { diff, .. } => {
+            let added = |l: &str| l.starts_with('+') && l.contains("\"operationId\"");
+            assert!(diff.lines().any(added), "{diff}")
+        }
+        other => panic!("expected drift, got {other:?}"),
+    }
+}
+
+// ---- refresh from a file, written to a temporary spec ---------------------
+
+fn minimal_spec() -> &'static str {
+    r#"openapi: 3.1.0
+info: {title: t, version: '1'}
+servers: [{url: 'https://plex.tv/api/v2'}]
+paths:
+  /ping:
+    get:
+      operationId: ping
+      responses:
+        '200': {description: ok}
+"#
+}
+
+/// A temporary project with its own config and an empty overlay.
+fn scratch_project() -> (tempfile::TempDir, Options) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("regen.toml");
+    std::fs::write(&config, "upstream = \"http://127.0.0.1:9/unused.yaml\"\n").unwrap();
+    let overlay = dir.path().join("overlay.yaml");
+    std::fs::write(
+        &overlay,
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions: []\n",
+    )
+    .unwrap();
+    let options = Options {
+        from: None,
+        check: false,
+        spec: dir.path().join("spec.json"),
+        overlay,
+        config,
+    };
+    (dir, options)
+}
+
+#[test]
+fn regen_writes_then_is_stable_and_check_passes() {
+    let (dir, options) = scratch_project();
+    let input = dir.path().join("upstream.yaml");
+    std::fs::write(&input, minimal_spec()).unwrap();
+    let options = Options {
+        from: Some(input.display().to_string()),
+        ..options
+    };
+    let first = xtask::run(&options).unwrap();
+    assert!(first.written);
+    assert_eq!(
+        first.report.operations_added,
+        vec!["GET /api/v2/ping (ping)"]
+    );
+    let bytes = std::fs::read(&options.spec).unwrap();
+    let second = xtask::run(&options).unwrap();
+    assert!(!second.written);
+    assert!(second.report.is_unchanged());
+    assert_eq!(std::fs::read(&options.spec).unwrap(), bytes);
+    let check = Options {
+        from: None,
+        check: true,
+        ..options
+    };
+    xtask::run(&check).expect("a freshly written spec passes --check");
+}
+
+#[test]
+fn merge_keeps_our_operations_and_schemas() {
+    let base = json!({
+        "openapi": "3.0.3",
+        "info": {"title": "ours", "version": "2"},
+        "servers": [{"url": "https://plex.tv"}],
+        "paths": {
+            "/api/v2/pins/{pinId}": {"get": {
+                "operationId": "getPin",
+                "summary": "Ours",
+                "parameters": [{"name": "pinId", "in": "path", "required": true,
+                    "description": "Our words.", "schema": {"type": "integer", "format": "int64"}}],
+                "responses": {"200": {"description": "The PIN.", "content": {"application/json":
+                    {"schema": {"$ref": "#/components/schemas/Pin"}}}}}
+            }},
+            "/api/v2/ping": {"get": {"operationId": "ping", "responses": {"200": {"description": "ok"}}}}
+        },
+        "components": {"schemas": {"Pin": {"type": "object", "properties": {"id": {"type": "integer", "format": "int64"}}}}}
+    });
+    let upstream = load::parse(
+        r#"openapi: 3.1.0
+info: {title: theirs, version: '9'}
+servers: [{url: 'https://plex.tv/api/v2'}]
+paths:
+  /pins/{pinID}:
+    get:
+      operationId: getToken
+      summary: Theirs
+      parameters:
+        - {name: pinID, in: path, required: true, schema: {type: string}}
+      responses:
+        '200': {description: Access Token}
+components:
+  schemas:
+    Pin: {type: object, properties: {id: {type: number}, code: {type: string}}}
+"#,
+        "upstream",
+    )
+    .unwrap();
+    let overlay = Overlay::parse(
+        r#"overlay: 1.0.0
+info: {title: t, version: '1'}
+actions:
+  - target: "$.paths['/api/v2/pins/{pinId}'].get['parameters','responses']"
+    remove: true
+  - target: "$.paths['/api/v2/pins/{pinId}'].get"
+    update: {operationId: getPin}
+"#,
+        Path::new("overlay.yaml"),
+    )
+    .unwrap();
+    let result = pipeline(upstream, Some(&base), &overlay, &config()).unwrap();
+    let op = &result.doc["paths"]["/api/v2/pins/{pinId}"]["get"];
+    assert_eq!(op["operationId"], "getPin");
+    assert_eq!(op["summary"], "Theirs", "upstream's words replace ours");
+    assert_eq!(
+        op["parameters"],
+        base["paths"]["/api/v2/pins/{pinId}"]["get"]["parameters"]
+    );
+    assert_eq!(
+        op["responses"],
+        base["paths"]["/api/v2/pins/{pinId}"]["get"]["responses"]
+    );
+    assert_eq!(
+        result.doc["paths"]["/api/v2/ping"], base["paths"]["/api/v2/ping"],
+        "ours-only is kept"
+    );
+    assert_eq!(
+        result.doc["components"]["schemas"]["Pin"],
+        base["components"]["schemas"]["Pin"]
+    );
+    assert_eq!(result.doc["info"], base["info"]);
+    assert!(
+        result.notes.iter().any(|n| n.contains("schema Pin")),
+        "{:?}",
+        result.notes
+    );
+}
+
+#[test]
+fn overlay_update_remove_and_unions() {
+    let mut doc = json!({"a": {"b": {"c": 1, "d": [1]}, "e": 2}, "list": [1, 2, 3]});
+    let overlay = Overlay::parse(
+        r#"overlay: 1.0.0
+info: {title: t, version: '1'}
+actions:
+  - target: $.a.b
+    update: {c: 5, d: [9], f: {g: 1}}
+  - target: "$.a['e','missing']"
+    remove: true
+  - target: $.list
+    update: 4
+  - target: $.list[?@ < 3]
+    remove: true
+"#,
+        Path::new("o.yaml"),
+    )
+    .unwrap();
+    overlay.apply(&mut doc).unwrap();
+    assert_eq!(
+        doc,
+        json!({"a": {"b": {"c": 5, "d": [9], "f": {"g": 1}}}, "list": [3, 4]})
+    );
+}
+
+// ---- bad inputs: clear errors, nothing written ----------------------------
+
+/// Runs regen from `source` into a scratch spec that already has content,
+/// and checks that the run fails and leaves the spec byte for byte alone.
+fn fails_without_writing(source: &str, overlay: Option<&str>) -> RegenError {
+    let (dir, options) = scratch_project();
+    let seed = dir.path().join("seed.yaml");
+    std::fs::write(&seed, minimal_spec()).unwrap();
+    xtask::run(&Options {
+        from: Some(seed.display().to_string()),
+        ..options.clone()
+    })
+    .unwrap();
+    if let Some(overlay) = overlay {
+        std::fs::write(&options.overlay, overlay).unwrap();
+    }
+    let before = std::fs::read(&options.spec).unwrap();
+    let error = xtask::run(&Options {
+        from: Some(source.into()),
+        ..options.clone()
+    })
+    .unwrap_err();
+    assert_eq!(
+        std::fs::read(&options.spec).unwrap(),
+        before,
+        "the spec is untouched"
+    );
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(leftovers, 4, "no temporary files are left behind");
+    error
+}
+
+fn write_temp(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn unreachable_url_is_an_error() {
+    // A port that was just free: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let error = fails_without_writing(&format!("http://127.0.0.1:{port}/spec.yaml"), None);
+    assert!(matches!(error, RegenError::Fetch { .. }), "{error}");
+    assert!(
+        error.to_string().contains("--from"),
+        "says what to do next: {error}"
+    );
+}
+
+#[test]
+fn url_is_fetched() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buffer = [0u8; 4096];
+        let _ = stream.read(&mut buffer).unwrap();
+        let body = minimal_spec();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/yaml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body.as_bytes()).unwrap();
+    });
+    let doc = load::load(&format!("http://127.0.0.1:{port}/plex-api-spec.yaml")).unwrap();
+    server.join().unwrap();
+    assert_eq!(doc["paths"]["/ping"]["get"]["operationId"], "ping");
+}
+
+#[test]
+fn a_file_that_is_not_openapi_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(&dir, "notes.yaml", "title: shopping list\nitems: [milk]\n");
+    let error = fails_without_writing(&path, None);
+    assert!(matches!(error, RegenError::NotOpenApi { .. }), "{error}");
+    let path = write_temp(&dir, "garbage.yaml", "{ this is: [not yaml\n");
+    assert!(matches!(
+        fails_without_writing(&path, None),
+        RegenError::Parse { .. }
+    ));
+}
+
+#[test]
+fn swagger_2_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(
+        &dir,
+        "swagger.json",
+        r#"{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#,
+    );
+    let error = fails_without_writing(&path, None);
+    assert!(matches!(error, RegenError::Swagger2 { .. }), "{error}");
+    assert!(error.to_string().contains("Convert it"), "{error}");
+}
+
+#[test]
+fn broken_refs_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let internal = minimal_spec().replace(
+        "'200': {description: ok}",
+        "'200': {$ref: '#/components/responses/Missing'}",
+    );
+    let path = write_temp(&dir, "internal.yaml", &internal);
+    let error = fails_without_writing(&path, None);
+    assert!(
+        matches!(&error, RegenError::BrokenRef { reference, .. } if reference == "#/components/responses/Missing"),
+        "{error}"
+    );
+    let external = minimal_spec().replace(
+        "'200': {description: ok}",
+        "'200': {$ref: 'nowhere.yaml#/Ok'}",
+    );
+    let path = write_temp(&dir, "external.yaml", &external);
+    let error = fails_without_writing(&path, None);
+    assert!(matches!(error, RegenError::BrokenRef { .. }), "{error}");
+}
+
+#[test]
+fn an_overlay_target_that_matches_nothing_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(&dir, "ok.yaml", minimal_spec());
+    let overlay = "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: $.paths['/nope'].get\n    update: {summary: x}\n";
+    let error = fails_without_writing(&path, Some(overlay));
+    assert!(
+        matches!(&error, RegenError::OverlayUnmatched { index: 1, .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_result_that_breaks_the_build_is_rejected_naming_the_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(&dir, "ok.yaml", minimal_spec());
+    // An enum whose default is not one of its values: nothing before
+    // progenitor notices it.
+    let overlay = r#"overlay: 1.0.0
+info: {title: t, version: '1'}
+actions:
+  - target: $.paths['/api/v2/ping'].get
+    update:
+      parameters:
+        - name: mode
+          in: query
+          required: true
+          schema: {type: string, enum: [a, b], default: c}
+"#;
+    let error = fails_without_writing(&path, Some(overlay));
+    match &error {
+        RegenError::Invalid(message) => assert!(message.contains("ping"), "{message}"),
+        other => panic!("expected a rejected result, got {other}"),
+    }
+}
+
+// ---- the reference upstream file -------------------------------------------
+
+fn reference_file() -> Option<PathBuf> {
+    let path = workspace().join("../shared/plex-tv/reference/community-plextv-spec-2024-01.yaml");
+    path.exists().then_some(path)
+}
+
+/// Refreshing from the community file keeps every public name and type the
+/// crate uses: each committed operation keeps its id, parameters, body and
+/// responses, and each committed schema stays as it is.
+#[test]
+fn refresh_from_reference_keeps_the_public_api() {
+    let Some(reference) = reference_file() else {
+        eprintln!("skipped: shared/plex-tv/reference is not here");
+        return;
+    };
+    let defaults = Options::defaults(&workspace());
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&defaults.spec).unwrap()).unwrap();
+    let overlay = Overlay::load(&defaults.overlay).unwrap();
+    let config = Config::load(&defaults.config).unwrap();
+    let input = load::load(reference.to_str().unwrap()).unwrap();
+    let result = pipeline(input, Some(&committed), &overlay, &config).unwrap();
+    let doc = &result.doc;
+
+    for (path, item) in committed["paths"].as_object().unwrap() {
+        for (method, ours) in item.as_object().unwrap() {
+            let new = &doc["paths"][path][method];
+            let id = &ours["operationId"];
+            assert_eq!(&new["operationId"], id, "{method} {path}");
+            for key in ["parameters", "requestBody", "responses"] {
+                assert_eq!(new.get(key), ours.get(key), "{id}: {key} changed");
+            }
+        }
+    }
+    for (name, schema) in committed["components"]["schemas"].as_object().unwrap() {
+        assert_eq!(
+            &doc["components"]["schemas"][name], schema,
+            "schema {name} changed"
+        );
+    }
+    let pin = &doc["components"]["schemas"]["Pin"]["properties"];
+    assert_eq!(pin["id"]["format"], "int64");
+    let code = xtask::validate::generated_code(doc).expect("code generates");
+    for name in [
+        "pub struct Pin",
+        "pub struct User",
+        "pub struct Resource",
+        "pub fn create_pin",
+        "pub fn get_resources",
+    ] {
+        assert!(code.contains(name), "generated code lacks `{name}`");
+    }
+    // And the refreshed spec is a fixed point, as --check requires.
+    let again = pipeline(doc.clone(), Some(doc), &overlay, &config).unwrap();
+    assert_eq!(write::render(&again.doc), write::render(doc));
+}
+
+// ---- speed -------------------------------------------------------------------
+
+/// A synthetic ~1 MB 3.1 file, half plex.tv operations with inline schemas,
+/// half media-server ones.
+fn large_spec() -> String {
+    let mut text = String::from("openapi: 3.1.0\ninfo: {title: big, version: '1'}\nservers: [{url: 'http://{ip}:32400', variables: {ip: {default: 10.0.0.1}}}]\npaths:\n");
+    for i in 0..700 {
+        let server = if i % 2 == 0 {
+            "    servers: [{url: 'https://plex.tv/api/v2'}]\n"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "  /things{i}/{{thingID}}:\n{server}    get:\n      operationId: getThing{i}\n"
+        ));
+        text.push_str("      parameters:\n        - {name: thingID, in: path, required: true, schema: {type: number}}\n");
+        text.push_str("        - {name: X-Plex-Token, in: header, schema: {type: string}}\n");
+        text.push_str("      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema:\n                type: object\n                properties:\n");
+        for p in 0..8 {
+            text.push_str(&format!("                  field{p}: {{type: [string, 'null'], examples: [value{p}], description: A field that is here to make the file large enough.}}\n"));
+        }
+        text.push_str("        '401':\n          description: no\n");
+    }
+    text
+}
+
+#[test]
+fn a_one_megabyte_file_takes_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = large_spec();
+    assert!(text.len() > 1_000_000, "{} bytes", text.len());
+    let path = write_temp(&dir, "big.yaml", &text);
+    let start = Instant::now();
+    let input = load::load(&path).unwrap();
+    let result = pipeline(input, None, &empty_overlay(), &config()).unwrap();
+    let elapsed = start.elapsed();
+    assert_eq!(result.doc["paths"].as_object().unwrap().len(), 350);
+    assert_eq!(result.skipped.len(), 350);
+    eprintln!("1 MB file: {elapsed:?}");
+    // Generous for unoptimised test builds on a 2-core machine.
+    assert!(elapsed.as_secs() < 60, "took {elapsed:?}");
+}
