@@ -24,14 +24,72 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     if body.is_empty() {
         return "(empty body)".into();
     }
-    let text = match serde_json::from_slice::<Value>(body) {
-        Ok(mut json) => {
+    // Parsing a whole 32 MiB body into a `Value` to quote 200 characters
+    // would cost hundreds of MiB; past this size the start is scanned as
+    // text instead, which redacts just as well.
+    let parsed = if body.len() <= MAX_PARSED_BODY {
+        serde_json::from_slice::<Value>(body).ok()
+    } else {
+        None
+    };
+    let text = match parsed {
+        Some(mut json) => {
             redact_json(&mut json);
             json.to_string()
         }
-        Err(_) => redact_text(&String::from_utf8_lossy(&body[..body.len().min(64 * 1024)])),
+        None => redact_text(&String::from_utf8_lossy(
+            &body[..body.len().min(MAX_SCANNED_TEXT)],
+        )),
     };
     truncate(&text)
+}
+
+/// Largest body parsed as JSON for an excerpt.
+const MAX_PARSED_BODY: usize = 1024 * 1024;
+
+/// Most bytes of a non-JSON body scanned for an excerpt.
+const MAX_SCANNED_TEXT: usize = 64 * 1024;
+
+/// Replaces every occurrence of `secret` (the token a request carried) in
+/// `body`: a body may quote it without a telltale key, as in an HTML error
+/// page echoing a URL. Empty secrets are ignored.
+pub(crate) fn scrub(body: &[u8], secret: &[u8]) -> Vec<u8> {
+    if secret.is_empty() || body.len() < secret.len() {
+        return body.to_vec();
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i..].starts_with(secret) {
+            out.extend_from_slice(REDACTED.as_bytes());
+            i += secret.len();
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A decode error's message, with quoted values removed when the path
+/// ends at a secret key: serde quotes the offending value (`invalid type:
+/// string "abc", expected i64`), which there could be a token.
+pub(crate) fn decode_message(path: &str, message: String) -> String {
+    let last = path
+        .rsplit(['.', '['])
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(']')
+        .trim_matches('"');
+    if !is_secret_key(last) {
+        return message;
+    }
+    match (message.find('"'), message.rfind('"')) {
+        (Some(start), Some(end)) if end > start => {
+            format!("{}\"{REDACTED}\"{}", &message[..start], &message[end + 1..])
+        }
+        _ => message,
+    }
 }
 
 fn truncate(text: &str) -> String {
@@ -53,6 +111,9 @@ fn redact_json(value: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_json),
+        // Plex URLs carry tokens in their query (`...?X-Plex-Token=abc`),
+        // under keys like `thumb` that are not secret themselves.
+        Value::String(text) if next_secret(text).is_some() => *text = redact_text(text),
         _ => {}
     }
 }
@@ -143,7 +204,11 @@ pub(crate) fn json_path_at(body: &[u8], offset: usize) -> String {
             }
             b',' => match stack.last_mut() {
                 Some(Frame::Array { index }) => *index += 1,
-                Some(Frame::Object { expecting_key, .. }) => *expecting_key = true,
+                Some(Frame::Object { key, expecting_key }) => {
+                    // Between members: the previous key no longer applies.
+                    *key = None;
+                    *expecting_key = true;
+                }
                 None => {}
             },
             b':' => {
@@ -170,23 +235,47 @@ pub(crate) fn json_path_at(body: &[u8], offset: usize) -> String {
         }
         i += 1;
     }
+    let segments: Vec<String> = stack
+        .iter()
+        .filter_map(|frame| match frame {
+            Frame::Object { key: Some(key), .. } => Some(key_segment(key)),
+            Frame::Object { key: None, .. } => None,
+            Frame::Array { index } => Some(format!("[{index}]")),
+        })
+        .collect();
+    // A hostile body nests 100k levels deep (serde skips unknown values
+    // without a depth limit), which would make a path of hundreds of KiB:
+    // keep both ends of a deep path.
     let mut path = String::from("$");
-    for frame in &stack {
-        match frame {
-            Frame::Object { key: Some(key), .. } => push_key(&mut path, key),
-            Frame::Object { key: None, .. } => {}
-            Frame::Array { index } => path.push_str(&format!("[{index}]")),
-        }
+    if segments.len() > 2 * PATH_ENDS {
+        let hidden = segments.len() - 2 * PATH_ENDS;
+        path.extend(segments[..PATH_ENDS].iter().map(String::as_str));
+        path.push_str(&format!("…({hidden} more)…"));
+        path.extend(segments[hidden + PATH_ENDS..].iter().map(String::as_str));
+    } else {
+        path.extend(segments.iter().map(String::as_str));
     }
     path
 }
 
-fn push_key(path: &mut String, key: &str) {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        path.push('.');
-        path.push_str(key);
+/// How many segments are kept at each end of a deep path.
+const PATH_ENDS: usize = 8;
+
+/// Longest key quoted in a path, in characters.
+const MAX_KEY_CHARS: usize = 64;
+
+fn key_segment(key: &str) -> String {
+    if !key.is_empty()
+        && key.len() <= MAX_KEY_CHARS
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        format!(".{key}")
     } else {
-        path.push_str(&format!("[{}]", Value::String(key.into())));
+        let key = match key.char_indices().nth(MAX_KEY_CHARS) {
+            Some((cut, _)) => format!("{}…", &key[..cut]),
+            None => key.to_owned(),
+        };
+        format!("[{}]", Value::String(key))
     }
 }
 
@@ -244,6 +333,47 @@ mod tests {
     }
 
     #[test]
+    fn tokens_inside_json_string_values_are_hidden() {
+        let body = br#"{"thumb":"https://x/photo?X-Plex-Token=abc123&w=1","n":"token=t0k"}"#;
+        let text = excerpt(body);
+        assert!(!text.contains("abc123") && !text.contains("t0k"), "{text}");
+        assert!(text.contains("w=1"), "{text}");
+    }
+
+    #[test]
+    fn scrub_replaces_every_occurrence() {
+        assert_eq!(
+            scrub(b"a SECRET b SECRET", b"SECRET"),
+            b"a <redacted> b <redacted>"
+        );
+        assert_eq!(scrub(b"abc", b""), b"abc");
+        assert_eq!(scrub(b"ab", b"abc"), b"ab");
+    }
+
+    #[test]
+    fn decode_messages_at_secret_keys_lose_their_values() {
+        let message = r#"invalid type: string "abc123", expected i64"#.to_owned();
+        assert_eq!(
+            decode_message("$.user.authToken", message.clone()),
+            r#"invalid type: string "<redacted>", expected i64"#
+        );
+        assert_eq!(decode_message("$.id", message.clone()), message);
+        assert!(!decode_message("$[\"my token\"]", message).contains("abc123"));
+    }
+
+    #[test]
+    fn excerpts_of_huge_json_are_scanned_not_parsed() {
+        let mut body = br#"{"authToken":"abc123","pad":""#.to_vec();
+        body.extend(std::iter::repeat_n(b'x', 2 * MAX_PARSED_BODY));
+        body.extend_from_slice(br#""}"#);
+        let text = excerpt(&body);
+        assert!(
+            !text.contains("abc123") && text.contains(REDACTED),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn excerpts_are_bounded_and_survive_invalid_utf8() {
         assert!(excerpt(&[b'a'; 10_000]).chars().count() <= EXCERPT_CHARS + 1);
         assert!(excerpt(&[0xff, 0xfe, b'x']).contains('x'));
@@ -260,6 +390,22 @@ mod tests {
         assert_eq!(at(r#""x""#), "$.a.list[1].b");
         assert_eq!(at("[1"), "$.a.list[0]");
         assert_eq!(at(r#""c":2"#), "$.c");
+        // Right after a comma no member is current yet.
+        assert_eq!(json_path_at(br#"{"a":1,"#, 7), "$");
+    }
+
+    #[test]
+    fn deep_paths_and_long_keys_are_bounded() {
+        let body = r#"{"a":"#.repeat(100_000);
+        let path = json_path_at(body.as_bytes(), body.len());
+        assert!(path.len() < 100, "{path}");
+        assert!(
+            path.starts_with("$.a.a") && path.ends_with(".a.a"),
+            "{path}"
+        );
+        assert!(path.contains("(99984 more)"), "{path}");
+        let body = format!(r#"{{"{}":1"#, "k".repeat(10_000));
+        assert!(json_path_at(body.as_bytes(), body.len()).len() < 100);
     }
 
     #[test]

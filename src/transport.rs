@@ -59,6 +59,9 @@ pub(crate) async fn execute(
         attempts = field::Empty,
         latency_ms = field::Empty,
     );
+    // Kept to blank the token out of error-body excerpts (see
+    // `normalize_error_body`); the header value is already sensitive.
+    let token = request.headers().get(crate::client::X_PLEX_TOKEN).cloned();
     async move {
         let started = Instant::now();
         let (result, attempts) = send_with_retries(client, shared, request).await;
@@ -72,7 +75,7 @@ pub(crate) async fn execute(
             }
             Err(error) => tracing::debug!(error = %DisplayWithoutUrl(error), "request failed"),
         }
-        finish(result?, shared.max_response_size()).await
+        finish(result?, shared.max_response_size(), token.as_ref()).await
     }
     .instrument(span)
     .await
@@ -104,7 +107,10 @@ async fn send_with_retries(
     mut request: Request,
 ) -> (reqwest::Result<Response>, u32) {
     let policy = shared.retry_policy();
-    let deadline = Instant::now() + policy.elapsed_limit();
+    // `checked_add`: `Instant + Duration` panics on overflow, and both
+    // `max_elapsed(Duration::MAX)` and a `Retry-After` of u64::MAX seconds
+    // are possible. No deadline means no limit.
+    let deadline = Instant::now().checked_add(policy.elapsed_limit());
     let method = request.method().clone();
     let mut delays = policy.delays();
     let mut attempt = 1;
@@ -121,7 +127,13 @@ async fn send_with_retries(
             return (result, attempt);
         };
         let wait = asked.map_or(backoff, |asked| asked.max(backoff));
-        if Instant::now() + wait > deadline {
+        let within_deadline = match (Instant::now().checked_add(wait), deadline) {
+            (Some(resume), Some(deadline)) => resume <= deadline,
+            (Some(_), None) => true,
+            // A wait past the end of time: give up now rather than panic.
+            (None, _) => false,
+        };
+        if !within_deadline {
             return (result, attempt);
         }
         drop(result);
@@ -185,10 +197,19 @@ fn downgrades_to_get(status: StatusCode, method: &Method) -> bool {
 
 /// Caps the body, and turns an error body that is not plex.tv's usual JSON
 /// into an empty one plus a note, so that the status is not lost.
-async fn finish(response: Response, limit: u64) -> reqwest::Result<Response> {
+///
+/// Every status that is not a success counts as an error here, not only
+/// 4xx and 5xx: a 3xx that was not followed (a redirect loop, an unusable
+/// `Location`) or a status outside the spec (`599`, `999`) also ends in
+/// [`crate::Error::Api`], which should then quote the body too.
+async fn finish(
+    response: Response,
+    limit: u64,
+    token: Option<&HeaderValue>,
+) -> reqwest::Result<Response> {
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
-        return normalize_error_body(response).await;
+    if !status.is_success() {
+        return normalize_error_body(response, token).await;
     }
     Ok(cap_body(response, limit))
 }
@@ -209,7 +230,10 @@ fn cap_body(response: Response, limit: u64) -> Response {
     ))
 }
 
-async fn normalize_error_body(mut response: Response) -> reqwest::Result<Response> {
+async fn normalize_error_body(
+    mut response: Response,
+    token: Option<&HeaderValue>,
+) -> reqwest::Result<Response> {
     let mut body = Vec::new();
     let mut complete = true;
     while let Some(chunk) = response.chunk().await? {
@@ -220,11 +244,24 @@ async fn normalize_error_body(mut response: Response) -> reqwest::Result<Respons
         }
     }
     let (mut parts, _) = http::Response::from(response).into_parts();
-    let usual_shape =
-        complete && serde_json::from_slice::<crate::types::ErrorResponse>(&body).is_ok();
+    // Only a body with at least one error counts as the usual shape: every
+    // field of `ErrorResponse` is optional, so `{"error":"nope"}` or a bare
+    // `{}` would decode too, and their text would be lost.
+    let usual_shape = complete
+        && serde_json::from_slice::<crate::types::ErrorResponse>(&body)
+            .is_ok_and(|parsed| parsed.errors.is_some_and(|errors| !errors.is_empty()));
     let body = if usual_shape {
         Bytes::from(body)
+    } else if body.trim_ascii().is_empty() {
+        // Nothing to quote: `Error::Api::body` stays `None`.
+        Bytes::from_static(b"{}")
     } else {
+        // The request's own token is blanked wherever it appears: an error
+        // page may echo it without a key that `redact` would recognise.
+        let body = match token {
+            Some(token) => crate::redact::scrub(&body, token.as_bytes()),
+            None => body,
+        };
         let note: String = crate::redact::excerpt(&body)
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
