@@ -9,10 +9,16 @@ use reqwest::{
     Url,
 };
 
-use crate::{generated::Client, ClientIdentity, Error, RetryPolicy, Token};
+use crate::{
+    generated::Client, jwt::KeyCache, refresh::DeviceSession, ClientIdentity, DeviceKey, Error,
+    RetryPolicy, Token,
+};
 
 /// The default plex.tv address.
 pub const DEFAULT_BASE_URL: &str = "https://plex.tv";
+
+/// The default address of the device-key (JWT) endpoints.
+pub const DEFAULT_CLIENTS_BASE_URL: &str = "https://clients.plex.tv";
 
 pub(crate) const X_PLEX_TOKEN: HeaderName = HeaderName::from_static("x-plex-token");
 
@@ -45,6 +51,8 @@ const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 #[derive(Clone)]
 pub struct PlexTv {
     api: Client,
+    /// The same operations on clients.plex.tv, for device-key (JWT) sign-in.
+    clients: Client,
 }
 
 /// The state the generated client's hooks use: identity headers, token,
@@ -54,25 +62,32 @@ pub struct PlexTv {
 pub struct Shared {
     settings: Arc<Settings>,
     token: Option<TokenHeader>,
+    /// Set for clients signed in with a device key: the token then lives in
+    /// the session, which refreshes it. Classic clients skip all of that.
+    device: Option<Arc<DeviceSession>>,
 }
 
+#[derive(Clone)]
 struct Settings {
     identity: ClientIdentity,
     headers: HeaderMap,
     retry: RetryPolicy,
     max_response_size: u64,
+    clients_base_url: String,
+    refresh_margin: Duration,
+    key_cache: Arc<KeyCache>,
 }
 
 /// The token with its header value, built once per token rather than per
 /// request.
 #[derive(Clone)]
-struct TokenHeader {
-    token: Token,
-    value: Result<HeaderValue, String>,
+pub(crate) struct TokenHeader {
+    pub(crate) token: Token,
+    pub(crate) value: Result<HeaderValue, String>,
 }
 
 impl TokenHeader {
-    fn new(token: Token) -> Self {
+    pub(crate) fn new(token: Token) -> Self {
         let value = token.header_value().map_err(|e| e.to_string());
         TokenHeader { token, value }
     }
@@ -86,11 +101,29 @@ impl Shared {
         for (name, value) in &self.settings.headers {
             headers.entry(name).or_insert_with(|| value.clone());
         }
-        if let Some(token) = &self.token {
+        let refreshed = self.device.as_ref().map(|session| session.token());
+        if let Some(token) = refreshed.as_ref().unwrap_or(&self.token) {
             let value = token.value.as_ref().map_err(Clone::clone)?;
             headers.entry(X_PLEX_TOKEN).or_insert_with(|| value.clone());
         }
         Ok(())
+    }
+
+    /// The same settings with another token and no device key.
+    fn with_token(&self, token: Option<TokenHeader>) -> Shared {
+        Shared {
+            settings: Arc::clone(&self.settings),
+            token,
+            device: None,
+        }
+    }
+
+    pub(crate) fn identity(&self) -> &ClientIdentity {
+        &self.settings.identity
+    }
+
+    pub(crate) fn key_cache(&self) -> &KeyCache {
+        &self.settings.key_cache
     }
 
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
@@ -107,6 +140,7 @@ impl fmt::Debug for Shared {
         f.debug_struct("Shared")
             .field("identity", &self.settings.identity)
             .field("token", &self.token.as_ref().map(|t| &t.token))
+            .field("device_key", &self.device.as_ref().map(|d| d.key()))
             .field("retry", &self.settings.retry)
             .field("max_response_size", &self.settings.max_response_size)
             .finish()
@@ -119,6 +153,11 @@ impl ClientHooks<Shared> for Client {
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        if let Some(session) = &self.inner.device {
+            // A failure is logged by the session; the request goes on with
+            // the current token, and a 401 brings it back to refreshing.
+            let _ = session.refresh_if_due().await;
+        }
         self.inner
             .apply(request.headers_mut())
             .map_err(progenitor_client::Error::InvalidRequest)
@@ -129,7 +168,45 @@ impl ClientHooks<Shared> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        crate::transport::execute(&self.client, &self.inner, request, info).await
+        match &self.inner.device {
+            None => crate::transport::execute(&self.client, &self.inner, request, info).await,
+            Some(session) => self.exec_refreshing(session, request, info).await,
+        }
+    }
+}
+
+impl Client {
+    /// Sends a device-key client's request; when plex.tv rejects its JWT,
+    /// refreshes it (once, however many requests were rejected) and sends
+    /// the request again with the new one.
+    async fn exec_refreshing(
+        &self,
+        session: &DeviceSession,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let sent = request.headers().get(X_PLEX_TOKEN).cloned();
+        let ours =
+            sent.is_some() && session.token().and_then(|t| t.value.ok()).as_ref() == sent.as_ref();
+        let again = request.try_clone().filter(|_| ours);
+        let response = crate::transport::execute(&self.client, &self.inner, request, info).await?;
+        let Some(mut again) = again else {
+            return Ok(response);
+        };
+        if response.status() != reqwest::StatusCode::UNAUTHORIZED
+            || session
+                .refresh_after_rejection(sent.as_ref())
+                .await
+                .is_err()
+        {
+            return Ok(response);
+        }
+        let Some(Ok(token)) = session.token().map(|t| t.value) else {
+            return Ok(response);
+        };
+        drop(response);
+        again.headers_mut().insert(X_PLEX_TOKEN, token);
+        crate::transport::execute(&self.client, &self.inner, again, info).await
     }
 }
 
@@ -172,35 +249,54 @@ impl PlexTv {
     }
 
     fn with_token_header(&self, token: Option<TokenHeader>) -> PlexTv {
-        let inner = Shared {
-            settings: Arc::clone(&self.api.inner.settings),
-            token,
-        };
+        self.with_shared(self.api.inner.with_token(token))
+    }
+
+    fn with_shared(&self, inner: Shared) -> PlexTv {
+        let http = self.api.client.clone();
         PlexTv {
-            api: Client::new_with_client(&self.api.baseurl, self.api.client.clone(), inner),
+            clients: Client::new_with_client(
+                &inner.settings.clients_base_url,
+                http.clone(),
+                inner.clone(),
+            ),
+            api: Client::new_with_client(&self.api.baseurl, http, inner),
         }
+    }
+
+    /// The same client signed in with a device key and its plex.tv JWT,
+    /// which it then refreshes by itself.
+    pub(crate) fn with_device_key(&self, key: DeviceKey, token: Option<Token>) -> PlexTv {
+        let refresher = self.without_token().clients;
+        let margin = self.api.inner.settings.refresh_margin;
+        let session = DeviceSession::new(key, margin, token.clone(), refresher);
+        let mut inner = self.api.inner.with_token(token.map(TokenHeader::new));
+        inner.device = Some(Arc::new(session));
+        self.with_shared(inner)
+    }
+
+    pub(crate) fn device_session(&self) -> Option<&DeviceSession> {
+        self.api.inner.device.as_deref()
     }
 
     /// The same client with another retry policy (its own settings, the same
     /// connection pool).
     pub(crate) fn with_retry(&self, retry: RetryPolicy) -> PlexTv {
-        let current = &self.api.inner.settings;
         let settings = Settings {
-            identity: current.identity.clone(),
-            headers: current.headers.clone(),
             retry,
-            max_response_size: current.max_response_size,
+            ..Settings::clone(&self.api.inner.settings)
         };
         let inner = Shared {
             settings: Arc::new(settings),
-            token: self.api.inner.token.clone(),
+            ..self.api.inner.clone()
         };
-        PlexTv {
-            api: Client::new_with_client(&self.api.baseurl, self.api.client.clone(), inner),
-        }
+        self.with_shared(inner)
     }
 
-    /// The token requests carry, if any: after a sign-in, the one to store.
+    /// The token this client was created with, if any: after a sign-in,
+    /// the one to store. A device-key client replaces its JWT as it
+    /// refreshes it; [`current_token`](Self::current_token) is the one in
+    /// use now.
     ///
     /// ```
     /// # let client = plex_tv::PlexTv::builder()
@@ -213,6 +309,38 @@ impl PlexTv {
     /// ```
     pub fn token(&self) -> Option<&Token> {
         self.api.inner.token.as_ref().map(|t| &t.token)
+    }
+
+    /// The token requests carry now: for a device-key client the latest
+    /// plex.tv JWT, else the same as [`token`](Self::token).
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .token("secret")
+    /// #     .build()?;
+    /// assert_eq!(client.current_token().as_ref(), client.token());
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
+    pub fn current_token(&self) -> Option<Token> {
+        match self.device_session() {
+            Some(session) => session.token().map(|t| t.token),
+            None => self.token().cloned(),
+        }
+    }
+
+    /// The device key this client refreshes its plex.tv JWT with, if it
+    /// signed in with one.
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .build()?;
+    /// assert!(client.device_key().is_none());
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
+    pub fn device_key(&self) -> Option<&DeviceKey> {
+        self.device_session().map(DeviceSession::key)
     }
 
     /// The identity requests carry.
@@ -256,6 +384,39 @@ impl PlexTv {
         &self.api
     }
 
+    /// The generated client for `https://clients.plex.tv`, which serves the
+    /// device-key (JWT) operations (`get_auth_nonce`, `register_device_key`,
+    /// `exchange_device_jwt`, `get_auth_keys`, and `create_pin`/`get_pin`
+    /// with a device key). Same identity, token and connection pool.
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .build()?;
+    /// let nonce_request = client.clients_api().get_auth_nonce();
+    /// # let _ = nonce_request;
+    /// assert_eq!(client.clients_base_url(), "https://clients.plex.tv");
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
+    pub fn clients_api(&self) -> &Client {
+        &self.clients
+    }
+
+    /// The base URL of the device-key (JWT) endpoints, without a trailing
+    /// slash.
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .clients_base_url("http://127.0.0.1:8081/")
+    /// #     .build()?;
+    /// assert_eq!(client.clients_base_url(), "http://127.0.0.1:8081");
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
+    pub fn clients_base_url(&self) -> &str {
+        &self.clients.baseurl
+    }
+
     /// The `reqwest::Client` that sends the requests, shared by every
     /// clone and [`with_token`](Self::with_token) client.
     ///
@@ -286,6 +447,7 @@ impl fmt::Debug for PlexTv {
             .field("base_url", &self.api.baseurl)
             .field("identity", self.identity())
             .field("token", &self.token())
+            .field("device_key", &self.device_key())
             .finish()
     }
 }
@@ -309,6 +471,9 @@ pub struct PlexTvBuilder {
     identity: Option<ClientIdentity>,
     token: Option<Token>,
     base_url: String,
+    clients_base_url: String,
+    device_key: Option<DeviceKey>,
+    refresh_margin: Duration,
     allow_insecure_http: bool,
     timeout: Duration,
     connect_timeout: Duration,
@@ -323,6 +488,9 @@ impl Default for PlexTvBuilder {
             identity: None,
             token: None,
             base_url: DEFAULT_BASE_URL.into(),
+            clients_base_url: DEFAULT_CLIENTS_BASE_URL.into(),
+            device_key: None,
+            refresh_margin: crate::refresh::DEFAULT_REFRESH_MARGIN,
             allow_insecure_http: false,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
@@ -351,6 +519,44 @@ impl PlexTvBuilder {
     /// unless [`allow_insecure_http`](Self::allow_insecure_http) is set.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        self
+    }
+
+    /// Where the device-key (JWT) endpoints are (default
+    /// `https://clients.plex.tv`); the same rules as
+    /// [`base_url`](Self::base_url). A fake plex.tv serves both.
+    pub fn clients_base_url(mut self, url: impl Into<String>) -> Self {
+        self.clients_base_url = url.into();
+        self
+    }
+
+    /// Signs requests in with a device key: the [`token`](Self::token) is
+    /// then a plex.tv JWT (or none yet), which the client obtains, verifies
+    /// and refreshes by itself, before it expires and after a 401. The key
+    /// must be registered with plex.tv: by a JWT PIN sign-in
+    /// ([`PinLoginBuilder::device_key`](crate::PinLoginBuilder::device_key))
+    /// or [`PlexTv::upgrade_to_jwt`].
+    ///
+    /// ```no_run
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, DeviceKey, PlexTv};
+    ///
+    /// # fn demo(stored_jwt: String) -> Result<(), plex_tv::Error> {
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::load_or_create("client-id")?))
+    ///     .device_key(DeviceKey::load_or_create("device-key.pem")?)
+    ///     .token(stored_jwt)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn device_key(mut self, key: DeviceKey) -> Self {
+        self.device_key = Some(key);
+        self
+    }
+
+    /// How long before its expiry a device-key client refreshes its plex.tv
+    /// JWT (default one day).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
         self
     }
 
@@ -416,6 +622,7 @@ impl PlexTvBuilder {
             Error::invalid_input("no identity set: call PlexTvBuilder::identity(ClientIdentity::new(..)) before build()")
         })?;
         let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
+        let clients_base_url = check_base_url(&self.clients_base_url, self.allow_insecure_http)?;
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
@@ -431,13 +638,26 @@ impl PlexTvBuilder {
             identity,
             retry: self.retry,
             max_response_size: self.max_response_size,
+            clients_base_url,
+            refresh_margin: self.refresh_margin,
+            key_cache: Arc::default(),
         };
         let shared = Shared {
             settings: Arc::new(settings),
-            token: self.token.map(TokenHeader::new),
+            token: None,
+            device: None,
         };
-        Ok(PlexTv {
+        let anonymous = PlexTv {
+            clients: Client::new_with_client(
+                &shared.settings.clients_base_url,
+                http.clone(),
+                shared.clone(),
+            ),
             api: Client::new_with_client(&base_url, http, shared),
+        };
+        Ok(match self.device_key {
+            Some(key) => anonymous.with_device_key(key, self.token),
+            None => anonymous.with_token_header(self.token.map(TokenHeader::new)),
         })
     }
 }

@@ -117,6 +117,50 @@ pub enum Error {
     /// The sign-in was cancelled through its [`CancelHandle`](crate::pin::CancelHandle).
     #[error("the sign-in was cancelled")]
     Cancelled,
+    /// A plex.tv JWT has expired. A client with a device key refreshes it by
+    /// itself; this surfaces when that is not possible.
+    #[error(
+        "the plex.tv JWT has expired; refresh it with PlexTv::refresh_token (a client built with \
+         the device key does so by itself), or sign in again"
+    )]
+    JwtExpired,
+    /// A plex.tv JWT failed verification: wrong issuer, audience, key
+    /// thumbprint, algorithm or signature, or malformed claims.
+    #[error("the plex.tv JWT is not valid ({reason}); do not use it: refresh it with PlexTv::refresh_token or sign in again")]
+    JwtInvalid {
+        /// What is wrong with it (never the token itself).
+        reason: String,
+    },
+    /// A plex.tv JWT names a signing key that plex.tv does not publish, even
+    /// after fetching its keys again.
+    #[error(
+        "the plex.tv JWT is signed with key {kid:?}, which plex.tv does not publish; \
+         the token is forged or from another service: do not use it, sign in again"
+    )]
+    UnknownSigningKey {
+        /// The key id the JWT's header names.
+        kid: String,
+    },
+    /// plex.tv does not know this device key (or the account no longer
+    /// accepts it), so it cannot issue a JWT for it.
+    #[error(
+        "plex.tv does not accept this device key; sign in again with \
+         pin_login().device_key(key), or register the key with PlexTv::upgrade_to_jwt \
+         from a client signed in with a classic token"
+    )]
+    DeviceKeyNotRegistered,
+    /// A device key file exists but does not hold an Ed25519 private key.
+    #[error(
+        "{} is not a device key file ({reason}); it was left untouched: delete it (the device \
+         then signs in again with a new key) or point to the right file",
+        path.display()
+    )]
+    InvalidKeyFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it (never its content).
+        reason: String,
+    },
 }
 
 fn after(retry_after: Option<Duration>) -> String {
@@ -237,9 +281,10 @@ impl Error {
         } else {
             message
         };
+        let path = redact::json_path_at(body, offset);
         Error::Decode {
-            path: redact::json_path_at(body, offset),
-            message,
+            message: redact::decode_message(&path, message),
+            path,
             body_start: redact::excerpt(body),
         }
     }

@@ -36,24 +36,31 @@
 #![warn(missing_docs)]
 
 mod client;
+mod device_auth;
+mod device_key;
 mod error;
 mod form;
 mod generated;
 mod identity;
+mod jwt;
 pub mod pin;
 mod redact;
+mod refresh;
 mod retry;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
 mod transport;
 
-pub use client::{PlexTv, PlexTvBuilder, Shared, DEFAULT_BASE_URL};
+pub use client::{PlexTv, PlexTvBuilder, Shared, DEFAULT_BASE_URL, DEFAULT_CLIENTS_BASE_URL};
+pub use device_key::{DeviceKey, CLIENT_JWT_LIFETIME, DEFAULT_SCOPE};
 pub use error::Error;
 pub use form::WebhookUrls;
 pub use generated::{builder, types, Client};
 pub use identity::{ClientIdentifier, ClientIdentity};
+pub use jwt::{PlexJwtClaims, PLEX_ISSUER};
 pub use pin::{CancelHandle, PendingPin, PinEvent, PinLoginBuilder};
 pub use progenitor_client::{Error as GeneratedError, ResponseValue};
+pub use refresh::DEFAULT_REFRESH_MARGIN;
 pub use retry::RetryPolicy;
 pub use token::Token;

@@ -10,6 +10,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! With a [`DeviceKey`], the same sign-in ends with a short-lived plex.tv
+//! JWT bound to the key, which the signed-in client refreshes by itself:
+//!
+//! ```no_run
+//! # async fn demo(client: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+//! let key = plex_tv::DeviceKey::load_or_create("device-key.pem")?;
+//! let pin = client.pin_login().device_key(key).start().await?;
+//! println!("Open {}", pin.auth_url());
+//! let signed_in = pin.wait().await?; // its token is a verified plex.tv JWT
+//! # Ok(()) }
+//! ```
+//!
 //! Polling stops when the PIN is approved, expires (by its `expiresAt`, or a
 //! 404), times out, is cancelled, or plex.tv rejects it; transient failures
 //! (5xx, timeouts, broken connections) are ridden out with backoff and a 429
@@ -29,7 +41,7 @@ use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::{types, Error, PlexTv, RetryPolicy};
+use crate::{refresh, types, DeviceKey, Error, PlexTv, RetryPolicy};
 
 /// The hosted sign-in page for strong PINs.
 pub const AUTH_PAGE: &str = "https://app.plex.tv/auth";
@@ -60,6 +72,7 @@ impl PlexTv {
             forward_url: None,
             poll_interval: Duration::from_secs(1),
             timeout: None,
+            device_key: None,
         }
     }
 }
@@ -87,6 +100,7 @@ pub struct PinLoginBuilder {
     forward_url: Option<String>,
     poll_interval: Duration,
     timeout: Option<Duration>,
+    device_key: Option<DeviceKey>,
 }
 
 impl PinLoginBuilder {
@@ -121,16 +135,19 @@ impl PinLoginBuilder {
         self
     }
 
+    /// Signs in with a device key (JWT sign-in): the PIN carries the key's
+    /// public JWK, polls prove possession of the key, and the signed-in
+    /// client's token is a plex.tv JWT that it verifies and refreshes by
+    /// itself. The requests go to `https://clients.plex.tv`.
+    pub fn device_key(mut self, key: DeviceKey) -> Self {
+        self.device_key = Some(key);
+        self
+    }
+
     /// Creates the PIN on plex.tv.
     pub async fn start(self) -> Result<PendingPin, Error> {
         let started = Instant::now();
-        let pin = self
-            .client
-            .create_pin()
-            .strong(self.strong)
-            .send()
-            .await?
-            .into_inner();
+        let pin = self.create().await?;
         let expires = expiry_instant(&pin, started);
         Ok(PendingPin {
             // Polls are retried here, with the PIN's own rules, not by the client.
@@ -142,7 +159,28 @@ impl PinLoginBuilder {
             deadline: self.timeout.map(|t| (started + t, t)),
             expires,
             cancel: CancellationToken::new(),
+            device_key: self.device_key,
         })
+    }
+
+    async fn create(&self) -> Result<types::Pin, Error> {
+        let Some(key) = &self.device_key else {
+            let created = self.client.create_pin().strong(self.strong).send().await?;
+            return Ok(created.into_inner());
+        };
+        let body = types::CreatePinRequest {
+            jwk: Some(key.public_jwk()),
+            // plex.tv's own clients omit `strong` for a link code.
+            strong: self.strong.then_some(true),
+        };
+        let created = self
+            .client
+            .clients_api()
+            .create_pin()
+            .body(body)
+            .send()
+            .await?;
+        Ok(created.into_inner())
     }
 }
 
@@ -167,6 +205,7 @@ pub struct PendingPin {
     deadline: Option<(Instant, Duration)>,
     expires: Option<Instant>,
     cancel: CancellationToken,
+    device_key: Option<DeviceKey>,
 }
 
 impl PendingPin {
@@ -272,12 +311,34 @@ impl PendingPin {
         if let Some(cancelled) = self.sleep_until(next_poll).await {
             return (cancelled, None);
         }
-        let poll = self.poller.get_pin().pin_id(self.pin.id).send();
         let result = tokio::select! {
-            result = poll => result.map(|r| r.into_inner()).map_err(Error::from),
+            result = self.poll() => result,
             () = self.cancel.cancelled() => return (PinEvent::Cancelled, None),
         };
         self.judge(result, failures)
+    }
+
+    /// Polls the PIN once: the signed-in client once it is approved.
+    async fn poll(&self) -> Result<Option<PlexTv>, Error> {
+        let Some(key) = &self.device_key else {
+            let pin = self.poller.get_pin().pin_id(self.pin.id).send().await?;
+            let token = pin.into_inner().auth_token.filter(|t| !t.is_empty());
+            return Ok(token.map(|token| self.client.with_token(token)));
+        };
+        // A fresh nonce per poll: plex.tv may accept each nonce only once.
+        let clients = self.poller.clients_api();
+        let jwt = refresh::signed_client_jwt(clients, key).await?;
+        let pin = clients
+            .get_pin()
+            .pin_id(self.pin.id)
+            .device_jwt(jwt.expose_secret())
+            .send()
+            .await?;
+        let Some(token) = pin.into_inner().auth_token.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        refresh::verify(clients, &token, key).await?;
+        Ok(Some(self.client.with_device_key(key.clone(), Some(token))))
     }
 
     /// The event that ends the sign-in before `next_poll`, if one does:
@@ -307,16 +368,13 @@ impl PendingPin {
     /// Turns one poll's result into an event and the next poll's schedule.
     fn judge(
         &self,
-        result: Result<types::Pin, Error>,
+        result: Result<Option<PlexTv>, Error>,
         failures: u32,
     ) -> (PinEvent, Option<(Instant, u32)>) {
         let now = Instant::now();
         match result {
-            Ok(pin) => match pin.auth_token.filter(|t| !t.is_empty()) {
-                Some(token) => (
-                    PinEvent::Authorized(Box::new(self.client.with_token(token))),
-                    None,
-                ),
+            Ok(signed_in) => match signed_in {
+                Some(client) => (PinEvent::Authorized(Box::new(client)), None),
                 None => (
                     PinEvent::Waiting {
                         time_left: self.time_left(),

@@ -5,6 +5,13 @@
 //! and lets a test decide what happens: approve a PIN after some polls or on
 //! demand, let it expire, rate-limit it, or fail polls with an outage.
 //!
+//! It also plays `https://clients.plex.tv` for device-key (JWT) sign-in:
+//! nonces, device key registration, client JWT exchange and its own
+//! published Ed25519 signing keys, which it can rotate, and JWTs as
+//! short-lived as a test needs (see [`FakePlexTv::jwt_lifetime`]). Point
+//! both [`base_url`](crate::PlexTvBuilder::base_url) and
+//! [`clients_base_url`](crate::PlexTvBuilder::clients_base_url) at it.
+//!
 //! ```
 //! use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
 //!
@@ -35,6 +42,8 @@ use httpmock::{HttpMockRequest, HttpMockResponse, Method::*, MockServer};
 use serde_json::{json, Value};
 
 use crate::Token;
+
+mod jwt;
 
 /// The token that approved PINs carry, unless changed with [`FakePlexTv::set_token`].
 pub const FAKE_TOKEN: &str = "fake-plex-token-0123456789";
@@ -73,6 +82,7 @@ struct State {
     user: Value,
     resources: Value,
     requests: Vec<RecordedRequest>,
+    jwt: jwt::JwtState,
 }
 
 struct FakePin {
@@ -85,6 +95,8 @@ struct FakePin {
     approve_after: Option<u32>,
     approved: bool,
     expired: bool,
+    /// The device's public JWK, for a JWT sign-in.
+    jwk: Option<Value>,
 }
 
 impl FakePin {
@@ -198,12 +210,16 @@ impl FakePlexTv {
     }
 
     async fn install(&self) {
-        let routes: [(httpmock::Method, &str, Handler); 5] = [
+        let routes: [(httpmock::Method, &str, Handler); 9] = [
             (POST, "/api/v2/pins", create_pin),
             (PUT, "/api/v2/pins/link", link_pin),
             (GET, "/api/v2/pins/", poll_pin),
             (GET, "/api/v2/user", get_user),
             (GET, "/api/v2/resources", get_resources),
+            (GET, "/api/v2/auth/nonce", jwt::nonce),
+            (POST, "/api/v2/auth/jwk", jwt::register_key),
+            (POST, "/api/v2/auth/token", jwt::exchange),
+            (GET, "/api/v2/auth/keys", jwt::keys),
         ];
         for (method, path, handler) in routes {
             let state = Arc::clone(&self.state);
@@ -259,6 +275,7 @@ impl State {
             user: default_user(),
             resources: default_resources(),
             requests: Vec::new(),
+            jwt: jwt::JwtState::new(),
         }
     }
 
@@ -273,8 +290,12 @@ impl State {
         });
     }
 
+    /// The classic token, or a plex.tv JWT this fake issued that is neither
+    /// expired nor revoked.
     fn authorized(&self, request: &HttpMockRequest) -> bool {
-        header(&request.headers(), "x-plex-token").as_deref() == Some(self.token.as_str())
+        let token = header(&request.headers(), "x-plex-token");
+        token.as_deref() == Some(self.token.as_str())
+            || token.is_some_and(|token| self.jwt.accepts(&token))
     }
 
     /// Answers 429 while a rate limit is set.
@@ -331,10 +352,13 @@ fn create_pin(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse 
     let Some(client_identifier) = header(&request.headers(), "x-plex-client-identifier") else {
         return error(400, 1000, "X-Plex-Client-Identifier is missing");
     };
-    let strong = request
-        .query_params()
-        .iter()
-        .any(|(k, v)| k == "strong" && v == "true");
+    let body: Value = serde_json::from_slice(request.body_ref()).unwrap_or(Value::Null);
+    let strong = body["strong"] == true
+        || request
+            .query_params()
+            .iter()
+            .any(|(k, v)| k == "strong" && v == "true");
+    let jwk = body.get("jwk").filter(|jwk| jwk.is_object()).cloned();
     let id = state.next_pin_id;
     state.next_pin_id += 1;
     let code = if strong {
@@ -359,6 +383,7 @@ fn create_pin(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse 
         approve_after: state.approve_after,
         approved: false,
         expired: false,
+        jwk,
     };
     let body = pin_json(id, &pin, None);
     state.pins.insert(id, pin);
@@ -402,8 +427,12 @@ fn poll_pin(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
     if pin.approve_after.is_some_and(|after| pin.polls >= after) {
         pin.approved = true;
     }
+    let id = id.unwrap_or_default();
+    if pin.jwk.is_some() {
+        return jwt::poll_jwt_pin(state, request, id);
+    }
     let token = pin.approved.then_some(token.as_str());
-    json_response(200, &pin_json(id.unwrap_or_default(), pin, token))
+    json_response(200, &pin_json(id, pin, token))
 }
 
 fn link_pin(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {

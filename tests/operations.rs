@@ -23,7 +23,10 @@ async fn op_create_pin() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            plex_headers(when.method(POST).path("/api/v2/pins")).query_param("strong", "true");
+            plex_headers(when.method(POST).path("/api/v2/pins"))
+                .query_param("strong", "true")
+                // The optional body: empty for the classic sign-in.
+                .json_body(json!({}));
             json_reply(then, 201, "pin_pending.json");
         })
         .await;

@@ -1,0 +1,81 @@
+//! Device-key (JWT) operations of a signed-in [`PlexTv`]: upgrading a
+//! classic token, refreshing and verifying plex.tv JWTs.
+
+use crate::{refresh, types, DeviceKey, Error, PlexJwtClaims, PlexTv, Token};
+
+impl PlexTv {
+    /// Moves a client signed in with a classic token to a device key:
+    /// registers the key's public JWK with plex.tv, obtains a plex.tv JWT
+    /// and verifies it. The returned client uses the JWT and refreshes it by
+    /// itself; store the key (and, if you like, [`token`](Self::token)).
+    ///
+    /// ```no_run
+    /// # async fn demo(classic: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+    /// let key = plex_tv::DeviceKey::load_or_create("device-key.pem")?;
+    /// let upgraded = classic.upgrade_to_jwt(&key).await?;
+    /// let me = upgraded.get_user().send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn upgrade_to_jwt(&self, key: &DeviceKey) -> Result<PlexTv, Error> {
+        if self.token().is_none() {
+            return Err(Error::invalid_input(
+                "upgrading to a JWT needs a client signed in with a classic token: set a token first",
+            ));
+        }
+        let body = types::RegisterDeviceKeyRequest {
+            jwk: key.public_jwk(),
+        };
+        self.clients_api()
+            .register_device_key()
+            .body(body)
+            .send()
+            .await?;
+        let anonymous = self.without_token();
+        let (token, _claims) = refresh::exchange(anonymous.clients_api(), key).await?;
+        Ok(self.with_device_key(key.clone(), Some(token)))
+    }
+
+    /// Obtains a new plex.tv JWT now, with the device key, and returns its
+    /// verified claims. Device-key clients do this by themselves before the
+    /// JWT expires and after a 401; call it to surface a typed error
+    /// ([`Error::DeviceKeyNotRegistered`], [`Error::JwtInvalid`], ...) or to
+    /// store the new token right away.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+    /// let claims = client.refresh_token().await?;
+    /// println!("new JWT valid until {}", claims.expires_at());
+    /// let to_store = client.current_token();
+    /// # Ok(()) }
+    /// ```
+    pub async fn refresh_token(&self) -> Result<PlexJwtClaims, Error> {
+        match self.device_session() {
+            Some(session) => session.refresh().await,
+            None => Err(Error::invalid_input(
+                "this client has no device key: build it with PlexTvBuilder::device_key, or sign in \
+                 with pin_login().device_key(key)",
+            )),
+        }
+    }
+
+    /// Verifies a plex.tv JWT against plex.tv's published keys (cached;
+    /// fetched again once when the JWT names an unknown key): algorithm
+    /// EdDSA, issuer `plex.tv`, audience `plex.tv` and this client's
+    /// identifier, not expired, and bound to `key` (the `thumbprint` claim).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: plex_tv::PlexTv, key: plex_tv::DeviceKey) -> Result<(), plex_tv::Error> {
+    /// use plex_tv::Error;
+    ///
+    /// let token = client.current_token().expect("signed in");
+    /// match client.verify_jwt(&token, &key).await {
+    ///     Ok(claims) => println!("valid until {}", claims.expires_at()),
+    ///     Err(Error::JwtExpired) => println!("expired: refresh it"),
+    ///     Err(other) => return Err(other),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_jwt(&self, token: &Token, key: &DeviceKey) -> Result<PlexJwtClaims, Error> {
+        refresh::verify(self.without_token().clients_api(), token, key).await
+    }
+}

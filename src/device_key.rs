@@ -1,0 +1,323 @@
+//! [`DeviceKey`]: the Ed25519 key pair that binds plex.tv JWTs to this device.
+//!
+//! plex.tv's short-lived JWTs are issued to a device key instead of living
+//! for years like a classic token. The key is created once per installation
+//! and kept in a file, like the [`ClientIdentifier`](crate::ClientIdentifier):
+//! a new key means signing in again.
+
+use std::{
+    fmt,
+    fs::File,
+    io::{self, Read, Write},
+    path::Path,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use ed25519_dalek::{
+    pkcs8::{spki::der::pem::LineEnding, DecodePrivateKey, EncodePrivateKey},
+    SigningKey,
+};
+use jsonwebtoken::{
+    jwk::{Jwk, PublicKeyUse},
+    Algorithm, DecodingKey, EncodingKey, Header,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::{types, ClientIdentifier, Error, Token};
+
+/// What a client JWT asks plex.tv to include about the account: every scope
+/// public clients ask for.
+pub const DEFAULT_SCOPE: &str = "username,email,friendly_name,restricted,anonymous,joinedAt";
+
+/// How long a client JWT is valid; plex.tv expects 5 minutes.
+pub const CLIENT_JWT_LIFETIME: Duration = Duration::from_secs(300);
+
+/// A PKCS#8 PEM Ed25519 key is about 120 bytes; anything much larger is not one.
+const MAX_KEY_FILE_LEN: u64 = 4096;
+
+/// An Ed25519 device key: plex.tv JWTs are bound to it, and it signs the
+/// client JWTs that obtain and refresh them.
+///
+/// Cloning is cheap (the key is shared), `Debug` shows only the key id, and
+/// the private key is wiped from memory when the last clone is dropped.
+///
+/// ```
+/// use plex_tv::DeviceKey;
+///
+/// let dir = tempfile::tempdir()?;
+/// let key = DeviceKey::load_or_create(dir.path().join("device-key.pem"))?;
+/// let again = DeviceKey::load_or_create(dir.path().join("device-key.pem"))?;
+/// assert_eq!(key.key_id(), again.key_id());
+/// assert_eq!(key.public_jwk().crv, "Ed25519");
+/// assert_eq!(format!("{key:?}"), format!("DeviceKey {{ kid: {:?} }}", key.key_id()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct DeviceKey(Arc<Inner>);
+
+struct Inner {
+    signing: SigningKey,
+    kid: String,
+}
+
+/// The claims of a client JWT, as plex.tv expects them.
+#[derive(Serialize)]
+struct ClientClaims<'a> {
+    nonce: &'a str,
+    scope: &'a str,
+    aud: &'a str,
+    iss: &'a str,
+    iat: u64,
+    exp: u64,
+}
+
+impl DeviceKey {
+    /// A new random key pair, from the operating system's random source.
+    ///
+    /// ```
+    /// let a = plex_tv::DeviceKey::generate();
+    /// let b = plex_tv::DeviceKey::generate();
+    /// assert_ne!(a.key_id(), b.key_id());
+    /// ```
+    pub fn generate() -> Self {
+        Self::from_signing_key(SigningKey::generate(&mut rand_core::OsRng))
+    }
+
+    fn from_signing_key(signing: SigningKey) -> Self {
+        // The key id recipe public clients use: hex SHA-256 of private‖public.
+        let mut hash = Sha256::new();
+        hash.update(signing.as_bytes());
+        hash.update(signing.verifying_key().as_bytes());
+        let kid = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        DeviceKey(Arc::new(Inner { signing, kid }))
+    }
+
+    /// Reads the key stored at `path`, or creates and stores a new one.
+    ///
+    /// The file is PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), written
+    /// atomically and readable by the owner only (mode 0600 on unix). When
+    /// several processes race, one file wins and all of them return its key.
+    /// A file that is not an Ed25519 key is left alone and reported as
+    /// [`Error::InvalidKeyFile`].
+    pub fn load_or_create(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        match Self::load(path) {
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            other => return other,
+        }
+        let key = Self::generate();
+        match write_key_file(path, &key.to_pem()?, false) {
+            Ok(()) => Ok(key),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
+            Err(source) => Err(Error::io(
+                format!("cannot create {}", path.display()),
+                source,
+            )),
+        }
+    }
+
+    /// Reads a key saved by [`save`](Self::save) (or any PKCS#8 PEM Ed25519
+    /// private key).
+    ///
+    /// ```
+    /// use plex_tv::{DeviceKey, Error};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("not-a-key.pem");
+    /// std::fs::write(&path, "hello")?;
+    /// assert!(matches!(DeviceKey::load(&path), Err(Error::InvalidKeyFile { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let mut text = Zeroizing::new(String::new());
+        let read = File::open(path)
+            .and_then(|file| file.take(MAX_KEY_FILE_LEN + 1).read_to_string(&mut text));
+        let invalid = |reason: &str| Error::InvalidKeyFile {
+            path: path.to_path_buf(),
+            reason: reason.to_owned(),
+        };
+        match read {
+            Ok(len) if len as u64 > MAX_KEY_FILE_LEN => Err(invalid("the file is too large")),
+            Ok(_) => SigningKey::from_pkcs8_pem(text.trim())
+                .map(Self::from_signing_key)
+                // The parser's message never quotes the key material.
+                .map_err(|e| invalid(&format!("not a PKCS#8 PEM Ed25519 private key: {e}"))),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => Err(invalid("not a text file")),
+            Err(source) => Err(Error::io(format!("cannot read {}", path.display()), source)),
+        }
+    }
+
+    /// Writes the key to `path` as PKCS#8 PEM, replacing any file there:
+    /// atomically (a reader sees the old file or the new one, never half),
+    /// readable by the owner only (mode 0600 on unix).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let key = plex_tv::DeviceKey::generate();
+    /// key.save(dir.path().join("device-key.pem"))?;
+    /// let loaded = plex_tv::DeviceKey::load(dir.path().join("device-key.pem"))?;
+    /// assert_eq!(key.key_id(), loaded.key_id());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        let path = path.as_ref();
+        write_key_file(path, &self.to_pem()?, true)
+            .map_err(|source| Error::io(format!("cannot write {}", path.display()), source))
+    }
+
+    fn to_pem(&self) -> Result<Zeroizing<String>, Error> {
+        self.0
+            .signing
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| Error::invalid_input(format!("cannot encode the device key: {e}")))
+    }
+
+    /// The key id: stable for the key, the `kid` of its JWK and client JWTs,
+    /// and the `thumbprint` claim of the plex.tv JWTs bound to it.
+    pub fn key_id(&self) -> &str {
+        &self.0.kid
+    }
+
+    /// The public key as plex.tv expects it: `{"kty":"OKP","crv":"Ed25519",
+    /// "x":..,"use":"sig","alg":"EdDSA","kid":..}`.
+    ///
+    /// ```
+    /// let key = plex_tv::DeviceKey::generate();
+    /// let jwk = key.public_jwk();
+    /// assert_eq!((jwk.kty.as_str(), jwk.alg.as_str(), jwk.use_.as_str()), ("OKP", "EdDSA", "sig"));
+    /// assert_eq!(jwk.kid, key.key_id());
+    /// assert_eq!(jwk.x.len(), 43); // 32 bytes, base64url without padding
+    /// ```
+    pub fn public_jwk(&self) -> types::DeviceJwk {
+        let public = DecodingKey::from_ed_der(self.0.signing.verifying_key().as_bytes());
+        let mut jwk = Jwk::from_decoding_key(&public, Some(Algorithm::EdDSA))
+            .expect("a 32-byte Ed25519 public key has a JWK");
+        jwk.common.key_id = Some(self.0.kid.clone());
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        let value = serde_json::to_value(&jwk).expect("a JWK serializes");
+        serde_json::from_value(value).expect("an Ed25519 JWK has every DeviceJwk field")
+    }
+
+    /// A client JWT for plex.tv: EdDSA, header `kid`, claims `nonce`,
+    /// `scope` ([`DEFAULT_SCOPE`]), `aud: "plex.tv"`, `iss` (the client
+    /// identifier), `iat` and `exp` (5 minutes later). plex.tv trades it for a
+    /// plex.tv JWT; get the nonce from `getAuthNonce` first. The client
+    /// handles this itself; call it only to talk to the endpoints directly.
+    ///
+    /// ```
+    /// let key = plex_tv::DeviceKey::generate();
+    /// let id = plex_tv::ClientIdentifier::new_random();
+    /// let jwt = key.client_jwt(&id, "nonce-1")?;
+    /// assert_eq!(jwt.expose_secret().split('.').count(), 3);
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
+    pub fn client_jwt(&self, client: &ClientIdentifier, nonce: &str) -> Result<Token, Error> {
+        let iat = unix_now();
+        let claims = ClientClaims {
+            nonce,
+            scope: DEFAULT_SCOPE,
+            aud: "plex.tv",
+            iss: client.as_str(),
+            iat,
+            exp: iat + CLIENT_JWT_LIFETIME.as_secs(),
+        };
+        self.sign(&claims).map(Token::new)
+    }
+
+    /// Signs `claims` as an EdDSA JWT whose header names this key.
+    pub(crate) fn sign(&self, claims: &impl Serialize) -> Result<String, Error> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.0.kid.clone());
+        self.sign_with_header(header, claims)
+    }
+
+    /// Signs `claims` under `header` (whose `alg` must be EdDSA).
+    pub(crate) fn sign_with_header(
+        &self,
+        header: Header,
+        claims: &impl Serialize,
+    ) -> Result<String, Error> {
+        let der = self
+            .0
+            .signing
+            .to_pkcs8_der()
+            .map_err(|e| Error::invalid_input(format!("cannot encode the device key: {e}")))?;
+        let key = EncodingKey::from_ed_der(der.as_bytes());
+        jsonwebtoken::encode(&header, claims, &key).map_err(|e| {
+            Error::invalid_input(format!("cannot sign a JWT with the device key: {e}"))
+        })
+    }
+}
+
+impl fmt::Debug for DeviceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceKey")
+            .field("kid", &self.0.kid)
+            .finish()
+    }
+}
+
+impl PartialEq for DeviceKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kid == other.0.kid
+    }
+}
+
+impl Eq for DeviceKey {}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+/// Writes a key file through a temporary file beside it (created 0600 by
+/// tempfile on unix), then moves it into place: replacing an existing file
+/// when `replace`, else failing with `AlreadyExists`.
+fn write_key_file(path: &Path, pem: &str, replace: bool) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(pem.as_bytes())?;
+    file.as_file().sync_all()?;
+    if replace {
+        file.persist(path).map_err(|e| e.error)?;
+    } else {
+        file.persist_noclobber(path).map_err(|e| e.error)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_id_is_the_hex_sha256_of_private_and_public_bytes() {
+        let key = DeviceKey::generate();
+        let mut bytes = key.0.signing.to_bytes().to_vec();
+        bytes.extend_from_slice(key.0.signing.verifying_key().as_bytes());
+        let expected: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(key.key_id(), expected);
+        assert_eq!(key.key_id().len(), 64);
+    }
+
+    #[test]
+    fn the_pem_never_shows_in_debug() {
+        let key = DeviceKey::generate();
+        let pem = key.to_pem().unwrap();
+        let body = pem.lines().nth(1).unwrap();
+        assert!(!format!("{key:?}").contains(body));
+    }
+}

@@ -1,0 +1,273 @@
+//! The fake's clients.plex.tv side: nonces, device keys, client JWT
+//! exchange, and plex.tv JWTs signed with the fake's own Ed25519 keys.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
+
+use httpmock::{HttpMockRequest, HttpMockResponse};
+use jsonwebtoken::{jwk::Jwk, Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{error, header, json_response, pin_json, FakePlexTv, State};
+use crate::{device_key::unix_now, DeviceKey, Token};
+
+/// How long the fake's plex.tv JWTs live unless set with
+/// [`FakePlexTv::jwt_lifetime`]: a week, as plex.tv's last "days".
+const DEFAULT_JWT_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+pub(super) struct JwtState {
+    /// Signing keys, oldest first; the last one signs, all are published.
+    keys: Vec<DeviceKey>,
+    lifetime: Duration,
+    /// Nonces handed out and not used yet.
+    nonces: BTreeSet<String>,
+    /// Registered device keys by key id: the client identifier and the JWK.
+    devices: BTreeMap<String, (String, Value)>,
+    /// The JWTs issued and not revoked, with their `exp`.
+    issued: BTreeMap<String, u64>,
+    exchanges: u32,
+}
+
+impl JwtState {
+    pub(super) fn new() -> Self {
+        JwtState {
+            keys: vec![DeviceKey::generate()],
+            lifetime: DEFAULT_JWT_LIFETIME,
+            nonces: BTreeSet::new(),
+            devices: BTreeMap::new(),
+            issued: BTreeMap::new(),
+            exchanges: 0,
+        }
+    }
+
+    pub(super) fn accepts(&self, token: &str) -> bool {
+        self.issued.get(token).is_some_and(|exp| *exp > unix_now())
+    }
+
+    fn signer(&self) -> &DeviceKey {
+        self.keys.last().expect("the fake always has a key")
+    }
+
+    /// Issues a plex.tv JWT bound to device key `kid` for `client`.
+    fn issue(&mut self, client: &str, kid: &str) -> String {
+        let iat = unix_now();
+        let exp = iat + self.lifetime.as_secs().max(1);
+        let claims = json!({
+            "iss": "plex.tv", "aud": ["plex.tv", client], "iat": iat, "exp": exp,
+            "thumbprint": kid, "user": {"id": 4_294_967_297_i64, "uuid": "f4e3d2c1b0a99887"},
+            // Unique per token: Ed25519 is deterministic, and two tokens
+            // issued in the same second must still differ.
+            "jti": uuid::Uuid::new_v4().to_string()
+        });
+        let token = self.signer().sign(&claims).expect("the fake's key signs");
+        self.issued.insert(token.clone(), exp);
+        token
+    }
+
+    /// Checks a client JWT: signed by `jwk`, for plex.tv, from `client`,
+    /// with a nonce this fake handed out (used up here).
+    fn check_client_jwt(&mut self, jwt: &str, jwk: &Value, client: &str) -> Result<(), String> {
+        #[derive(Deserialize)]
+        struct Claims {
+            nonce: String,
+            scope: String,
+            iat: u64,
+        }
+        let jwk: Jwk = serde_json::from_value(jwk.clone()).map_err(|e| e.to_string())?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
+        let header = jsonwebtoken::decode_header(jwt).map_err(|e| e.to_string())?;
+        if header.kid != jwk.common.key_id {
+            return Err("the kid is not the registered key's".into());
+        }
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&["plex.tv"]);
+        validation.set_issuer(&[client]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        let claims = jsonwebtoken::decode::<Claims>(jwt, &key, &validation)
+            .map_err(|e| e.to_string())?
+            .claims;
+        if claims.scope.is_empty() || claims.iat > unix_now() + 60 {
+            return Err("bad scope or iat".into());
+        }
+        if !self.nonces.remove(&claims.nonce) {
+            return Err("unknown or reused nonce".into());
+        }
+        Ok(())
+    }
+}
+
+impl FakePlexTv {
+    /// plex.tv JWTs issued from now on live this long (default a week),
+    /// rounded up to whole seconds; a few seconds make refresh testable.
+    pub fn jwt_lifetime(&self, lifetime: Duration) {
+        self.state().jwt.lifetime = lifetime;
+    }
+
+    /// Starts signing with a new key. The old keys stay published, like
+    /// plex.tv during a rotation; clients that cached the keys must fetch
+    /// them again to verify new JWTs.
+    pub fn rotate_keys(&self) {
+        self.state().jwt.keys.push(DeviceKey::generate());
+    }
+
+    /// The key ids of the fake's published signing keys, oldest first.
+    pub fn signing_key_ids(&self) -> Vec<String> {
+        let state = self.state();
+        state
+            .jwt
+            .keys
+            .iter()
+            .map(|k| k.key_id().to_owned())
+            .collect()
+    }
+
+    /// How many client JWTs were exchanged for plex.tv JWTs (sign-ins by
+    /// upgrade, and refreshes).
+    pub fn token_exchanges(&self) -> u32 {
+        self.state().jwt.exchanges
+    }
+
+    /// The key ids of the device keys registered so far.
+    pub fn registered_device_keys(&self) -> Vec<String> {
+        self.state().jwt.devices.keys().cloned().collect()
+    }
+
+    /// Forgets a device key, as if the user removed the device.
+    pub fn unregister_device_key(&self, kid: &str) {
+        self.state().jwt.devices.remove(kid);
+    }
+
+    /// Every plex.tv JWT issued so far answers 401 from now on, as after a
+    /// server-side revocation: clients with a device key refresh and retry.
+    pub fn revoke_jwts(&self) {
+        self.state().jwt.issued.clear();
+    }
+
+    /// Signs `claims` with the current signing key, for tests of JWT
+    /// verification. The token is not accepted by the fake's endpoints.
+    pub fn sign_jwt(&self, claims: Value) -> Token {
+        let state = self.state();
+        Token::new(
+            state
+                .jwt
+                .signer()
+                .sign(&claims)
+                .expect("the fake's key signs"),
+        )
+    }
+
+    /// Signs `claims` with a key the fake does not publish, for tests that
+    /// forged tokens are refused. With `kid` the header names that key id
+    /// (the current signing key's, say); without it, a random one.
+    pub fn forge_jwt(&self, claims: Value, kid: Option<&str>) -> Token {
+        let forger = DeviceKey::generate();
+        let token = forger.sign(&claims).expect("a key signs");
+        let Some(kid) = kid else {
+            return Token::new(token);
+        };
+        // Re-sign with the header naming `kid`: same key, other header.
+        let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.to_owned());
+        Token::new(
+            forger
+                .sign_with_header(header, &claims)
+                .expect("a key signs"),
+        )
+    }
+
+    /// Claims like the fake's plex.tv JWTs for `client` and device key
+    /// `kid`, valid for an hour: a starting point for [`sign_jwt`](Self::sign_jwt).
+    pub fn jwt_claims(&self, client: &str, kid: &str) -> Value {
+        let now = unix_now();
+        json!({"iss": "plex.tv", "aud": ["plex.tv", client], "iat": now, "exp": now + 3600, "thumbprint": kid})
+    }
+}
+
+pub(super) fn nonce(state: &mut State, _request: &HttpMockRequest) -> HttpMockResponse {
+    let nonce = uuid::Uuid::new_v4().to_string();
+    state.jwt.nonces.insert(nonce.clone());
+    json_response(200, &json!({ "nonce": nonce }))
+}
+
+pub(super) fn keys(state: &mut State, _request: &HttpMockRequest) -> HttpMockResponse {
+    let keys: Vec<Value> = state
+        .jwt
+        .keys
+        .iter()
+        .map(|key| serde_json::to_value(key.public_jwk()).expect("a JWK serializes"))
+        .collect();
+    json_response(200, &json!({ "keys": keys }))
+}
+
+pub(super) fn register_key(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
+    if !state.authorized(request) {
+        return error(401, 1001, "User could not be authenticated");
+    }
+    let body: Value = serde_json::from_slice(request.body_ref()).unwrap_or(Value::Null);
+    let jwk = &body["jwk"];
+    let kid = jwk["kid"].as_str().unwrap_or_default().to_owned();
+    let valid = jwk["kty"] == "OKP" && jwk["crv"] == "Ed25519" && jwk["x"].is_string();
+    if kid.is_empty() || !valid {
+        return error(400, 1000, "The JWK is not an Ed25519 public key with a kid");
+    }
+    let client = header(&request.headers(), "x-plex-client-identifier").unwrap_or_default();
+    state.jwt.devices.insert(kid, (client, jwk.clone()));
+    HttpMockResponse::builder().status(204).build()
+}
+
+pub(super) fn exchange(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
+    state.jwt.exchanges += 1;
+    let body: Value = serde_json::from_slice(request.body_ref()).unwrap_or(Value::Null);
+    let jwt = body["jwt"].as_str().unwrap_or_default();
+    let kid = jsonwebtoken::decode_header(jwt).ok().and_then(|h| h.kid);
+    let client = header(&request.headers(), "x-plex-client-identifier").unwrap_or_default();
+    let device = kid
+        .as_ref()
+        .and_then(|kid| state.jwt.devices.get(kid))
+        .filter(|(owner, _)| *owner == client)
+        .map(|(_, jwk)| jwk.clone());
+    let (Some(kid), Some(jwk)) = (kid, device) else {
+        return error(401, 1001, "The device key is not registered");
+    };
+    if let Err(reason) = state.jwt.check_client_jwt(jwt, &jwk, &client) {
+        return error(401, 1001, &format!("Invalid client JWT: {reason}"));
+    }
+    let token = state.jwt.issue(&client, &kid);
+    json_response(200, &json!({ "auth_token": token }))
+}
+
+/// A poll of a PIN created with a device key: it needs a valid `deviceJWT`,
+/// and approval registers the key and hands out a plex.tv JWT.
+pub(super) fn poll_jwt_pin(
+    state: &mut State,
+    request: &HttpMockRequest,
+    id: i64,
+) -> HttpMockResponse {
+    let pin = &state.pins[&id];
+    let jwk = pin.jwk.clone().unwrap_or_default();
+    let client = pin.client_identifier.clone();
+    let approved = pin.approved;
+    let device_jwt = request
+        .query_params()
+        .into_iter()
+        .find(|(k, _)| k == "deviceJWT")
+        .map(|(_, v)| v);
+    let Some(device_jwt) = device_jwt else {
+        return error(400, 1000, "deviceJWT is missing");
+    };
+    if let Err(reason) = state.jwt.check_client_jwt(&device_jwt, &jwk, &client) {
+        return error(401, 1001, &format!("Invalid deviceJWT: {reason}"));
+    }
+    let token = approved.then(|| {
+        let kid = jwk["kid"].as_str().unwrap_or_default().to_owned();
+        state
+            .jwt
+            .devices
+            .insert(kid.clone(), (client.clone(), jwk.clone()));
+        state.jwt.issue(&client, &kid)
+    });
+    json_response(200, &pin_json(id, &state.pins[&id], token.as_deref()))
+}

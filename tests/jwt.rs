@@ -1,0 +1,711 @@
+//! Device-key (JWT) sign-in: the clients.plex.tv operations, `DeviceKey`,
+//! JWT PIN sign-in, upgrade, verification and automatic refresh, against a
+//! mock and the fake plex.tv.
+
+mod common;
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use httpmock::prelude::*;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use plex_tv::{
+    pin::MIN_POLL_INTERVAL, testing::FakePlexTv, types, ClientIdentifier, ClientIdentity,
+    DeviceKey, Error, PlexTv, Token,
+};
+use serde_json::{json, Value};
+
+use common::{plex_headers, CLIENT_ID, PRODUCT, TOKEN, VERSION};
+
+/// A client whose plex.tv and clients.plex.tv are both `server`.
+fn mock_client(server: &MockServer) -> PlexTv {
+    PlexTv::builder()
+        .identity(ClientIdentity::new(PRODUCT, CLIENT_ID.parse().unwrap()).version(VERSION))
+        .token(TOKEN)
+        .retry(plex_tv::RetryPolicy::none())
+        .base_url(server.base_url())
+        .clients_base_url(server.base_url())
+        .build()
+        .unwrap()
+}
+
+fn builder(fake: &FakePlexTv) -> plex_tv::PlexTvBuilder {
+    PlexTv::builder()
+        .identity(ClientIdentity::new("JWT Test", ClientIdentifier::new_random()).version("1.0"))
+        .base_url(fake.base_url())
+        .clients_base_url(fake.base_url())
+}
+
+fn exchanges(fake: &FakePlexTv) -> u32 {
+    fake.token_exchanges()
+}
+
+/// A client signed in by upgrading the fake's classic token.
+async fn upgraded(fake: &FakePlexTv, key: &DeviceKey, margin: Duration) -> PlexTv {
+    let classic = builder(fake)
+        .token(fake.token())
+        .refresh_margin(margin)
+        .build()
+        .unwrap();
+    classic.upgrade_to_jwt(key).await.unwrap()
+}
+
+// ------------------------------------------------------------ operations
+
+#[tokio::test]
+async fn op_get_auth_nonce() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            plex_headers(when.method(GET).path("/api/v2/auth/nonce"));
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(r#"{"nonce":"n-0123456789","extra":1}"#);
+        })
+        .await;
+    let client = mock_client(&server);
+    let result = client.clients_api().get_auth_nonce().send().await;
+    mock.assert_async().await;
+    assert_eq!(result.unwrap().into_inner().nonce, "n-0123456789");
+}
+
+#[tokio::test]
+async fn op_register_device_key() {
+    let key = DeviceKey::generate();
+    let server = MockServer::start_async().await;
+    let jwk = serde_json::to_value(key.public_jwk()).unwrap();
+    let mock = server
+        .mock_async(|when, then| {
+            plex_headers(when.method(POST).path("/api/v2/auth/jwk"))
+                .header("content-type", "application/json")
+                .json_body(json!({ "jwk": jwk }));
+            then.status(201);
+        })
+        .await;
+    let body = types::RegisterDeviceKeyRequest {
+        jwk: key.public_jwk(),
+    };
+    let client = mock_client(&server);
+    let result = client
+        .clients_api()
+        .register_device_key()
+        .body(body)
+        .send()
+        .await;
+    mock.assert_async().await;
+    assert_eq!(result.unwrap().status(), 201);
+}
+
+#[tokio::test]
+async fn op_exchange_device_jwt() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            plex_headers(when.method(POST).path("/api/v2/auth/token"))
+                .json_body(json!({"jwt": "h.p.s"}));
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(r#"{"auth_token":"plex-jwt-secret-value"}"#);
+        })
+        .await;
+    let client = mock_client(&server);
+    let body = types::DeviceTokenRequest {
+        jwt: "h.p.s".into(),
+    };
+    let result = client
+        .clients_api()
+        .exchange_device_jwt()
+        .body(body)
+        .send()
+        .await;
+    mock.assert_async().await;
+    let response = result.unwrap().into_inner();
+    assert_eq!(response.auth_token.expose_secret(), "plex-jwt-secret-value");
+    assert!(!format!("{response:?}").contains("plex-jwt-secret-value"));
+}
+
+#[tokio::test]
+async fn op_get_auth_keys() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            plex_headers(when.method(GET).path("/api/v2/auth/keys"));
+            then.status(200).header("content-type", "application/json").body(
+                r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                    "kid":"k1","use":"sig","alg":"EdDSA"},{"kty":"RSA","n":"xyz","e":"AQAB"}]}"#,
+            );
+        })
+        .await;
+    let client = mock_client(&server);
+    let result = client.clients_api().get_auth_keys().send().await;
+    mock.assert_async().await;
+    let keys = result.unwrap().into_inner().keys;
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].kid.as_deref(), Some("k1"));
+    assert_eq!(keys[0].crv.as_deref(), Some("Ed25519"));
+    assert_eq!(keys[1].kty, "RSA");
+}
+
+#[tokio::test]
+async fn create_and_poll_pin_with_a_device_key() {
+    let key = DeviceKey::generate();
+    let server = MockServer::start_async().await;
+    let jwk = serde_json::to_value(key.public_jwk()).unwrap();
+    let create = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/v2/pins")
+                .json_body(json!({"jwk": jwk, "strong": true}))
+                .query_param_missing("strong");
+            common::json_reply(then, 201, "pin_pending.json");
+        })
+        .await;
+    let poll = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v2/pins/4294967301")
+                .query_param("deviceJWT", "a.b.c");
+            common::json_reply(then, 200, "pin_approved.json");
+        })
+        .await;
+    let client = mock_client(&server);
+    let body = types::CreatePinRequest {
+        jwk: Some(key.public_jwk()),
+        strong: Some(true),
+    };
+    let pin = client.clients_api().create_pin().body(body).send().await;
+    let polled = client
+        .clients_api()
+        .get_pin()
+        .pin_id(4_294_967_301_i64)
+        .device_jwt("a.b.c")
+        .send()
+        .await;
+    create.assert_async().await;
+    poll.assert_async().await;
+    assert_eq!(pin.unwrap().into_inner().id, 4_294_967_301);
+    assert!(polled.unwrap().into_inner().auth_token.is_some());
+}
+
+// ------------------------------------------------------------ DeviceKey
+
+#[test]
+fn keys_save_and_load_round_trip_with_owner_only_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/device-key.pem");
+    let key = DeviceKey::load_or_create(&path).unwrap();
+    assert_eq!(DeviceKey::load(&path).unwrap(), key);
+    assert_eq!(DeviceKey::load_or_create(&path).unwrap(), key);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "{text}");
+
+    let other = DeviceKey::generate();
+    other.save(&path).unwrap();
+    assert_eq!(DeviceKey::load(&path).unwrap(), other);
+    assert_ne!(other, key);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let jwk = key.public_jwk();
+    assert_eq!(
+        (
+            jwk.kty.as_str(),
+            jwk.crv.as_str(),
+            jwk.use_.as_str(),
+            jwk.alg.as_str()
+        ),
+        ("OKP", "Ed25519", "sig", "EdDSA")
+    );
+    assert_eq!(jwk.kid, key.key_id());
+    assert_eq!(
+        key.public_jwk(),
+        DeviceKey::load(&path).map(|_| jwk.clone()).unwrap()
+    );
+}
+
+#[test]
+fn corrupt_or_foreign_key_files_are_typed_errors_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8]); 4] = [
+        ("garbage", b"not a key at all"),
+        ("binary", &[0xff, 0xfe, 0x00, 0x80]),
+        // A valid PKCS#8 PEM, but a P-256 key: someone else's file.
+        ("foreign", b"-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgevZzL1gdAFr88hb2\nOF/2NxApJCzGCEDdfSp6VQO30hyhRANCAAQRWz+jn65BtOMvdyHKcvjBeBSDZH2r\n1RTwjmYSi9R/zpBnuQ4EiMnCqfMPWiZqB4QdbAd0E7oH50VpuZ1P087G\n-----END PRIVATE KEY-----\n"),
+        ("huge", &[b'a'; 10_000]),
+    ];
+    for (name, content) in cases {
+        let path = dir.path().join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(content)
+            .unwrap();
+        for result in [DeviceKey::load(&path), DeviceKey::load_or_create(&path)] {
+            let error = result.unwrap_err();
+            assert!(
+                matches!(error, Error::InvalidKeyFile { .. }),
+                "{name}: {error:?}"
+            );
+            let message = error.to_string();
+            assert!(message.contains("delete it"), "{message}");
+            assert!(!message.contains("MIGHAgEA"), "{message}");
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), content, "{name} was changed");
+    }
+}
+
+#[test]
+fn client_jwts_have_the_header_and_claims_plex_tv_expects() {
+    let key = DeviceKey::generate();
+    let id: ClientIdentifier = "client-123".parse().unwrap();
+    let jwt = key.client_jwt(&id, "nonce-42").unwrap();
+    let header = jsonwebtoken::decode_header(jwt.expose_secret()).unwrap();
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    assert_eq!(header.kid.as_deref(), Some(key.key_id()));
+    assert_eq!(header.typ.as_deref(), Some("JWT"));
+
+    let public = DecodingKey::from_ed_components(&key.public_jwk().x).unwrap();
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_audience(&["plex.tv"]);
+    validation.set_issuer(&["client-123"]);
+    let claims: Value = jsonwebtoken::decode(jwt.expose_secret(), &public, &validation)
+        .unwrap()
+        .claims;
+    let names: Vec<&str> = claims
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names, ["aud", "exp", "iat", "iss", "nonce", "scope"]);
+    assert_eq!(claims["aud"], "plex.tv");
+    assert_eq!(claims["nonce"], "nonce-42");
+    assert_eq!(
+        claims["scope"],
+        "username,email,friendly_name,restricted,anonymous,joinedAt"
+    );
+    let (iat, exp) = (
+        claims["iat"].as_u64().unwrap(),
+        claims["exp"].as_u64().unwrap(),
+    );
+    assert_eq!(exp - iat, 300);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(iat.abs_diff(now) <= 2);
+
+    // Another key's public half does not verify it.
+    let other = DecodingKey::from_ed_components(&DeviceKey::generate().public_jwk().x).unwrap();
+    assert!(jsonwebtoken::decode::<Value>(jwt.expose_secret(), &other, &validation).is_err());
+}
+
+// ------------------------------------------------------------ sign-in
+
+#[tokio::test]
+async fn jwt_pin_sign_in_end_to_end() {
+    let fake = FakePlexTv::start().await;
+    fake.approve_after_polls(2);
+    let key = DeviceKey::generate();
+    let client = builder(&fake).build().unwrap();
+    let pin = client
+        .pin_login()
+        .device_key(key.clone())
+        .poll_interval(MIN_POLL_INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    assert!(pin
+        .auth_url()
+        .as_str()
+        .starts_with("https://app.plex.tv/auth#?"));
+    assert_eq!(pin.code().len(), 25);
+    let signed_in = pin.wait().await.unwrap();
+
+    assert_eq!(signed_in.device_key(), Some(&key));
+    let token = signed_in.token().unwrap().clone();
+    assert_ne!(token, fake.token(), "a JWT, not the classic token");
+    let claims = signed_in.verify_jwt(&token, &key).await.unwrap();
+    assert_eq!(claims.thumbprint, key.key_id());
+    assert!(claims
+        .aud
+        .contains(&client.identity().client_identifier().to_string()));
+    assert_eq!(fake.registered_device_keys(), [key.key_id()]);
+    let me = signed_in.get_user().send().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some("fake-user"));
+    // PIN requests carry no token; each poll had a fresh nonce (the fake
+    // refuses a reused one).
+    let requests = fake.requests();
+    let nonces = requests.iter().filter(|r| r.path == "/api/v2/auth/nonce");
+    assert_eq!(nonces.count(), 2);
+    assert!(requests
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v2/pins"))
+        .all(|r| !r.had_token));
+}
+
+#[tokio::test]
+async fn jwt_pin_sign_in_streams_events_expires_and_cancels() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let client = builder(&fake).build().unwrap();
+    let login = client
+        .pin_login()
+        .device_key(key)
+        .link_code()
+        .poll_interval(MIN_POLL_INTERVAL);
+
+    let pin = login.clone().start().await.unwrap();
+    assert_eq!(pin.code().len(), 4);
+    let handle = pin.cancel_handle();
+    let mut events = Box::pin(pin.events());
+    use futures_util::StreamExt;
+    let first = events.next().await.unwrap();
+    assert!(
+        matches!(first, plex_tv::PinEvent::Waiting { .. }),
+        "{first:?}"
+    );
+    handle.cancel();
+    assert!(matches!(
+        events.next().await.unwrap(),
+        plex_tv::PinEvent::Cancelled
+    ));
+
+    fake.pin_lifetime(Duration::from_secs(1));
+    let pin = login.start().await.unwrap();
+    assert!(matches!(pin.wait().await, Err(Error::PinExpired)));
+}
+
+#[tokio::test]
+async fn a_classic_client_upgrades_to_a_jwt() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let classic = builder(&fake).token(fake.token()).build().unwrap();
+    let upgraded = classic.upgrade_to_jwt(&key).await.unwrap();
+    assert_eq!(fake.registered_device_keys(), [key.key_id()]);
+    assert_eq!(exchanges(&fake), 1);
+    let jwt = upgraded.current_token().unwrap();
+    assert_ne!(jwt, fake.token());
+    upgraded.verify_jwt(&jwt, &key).await.unwrap();
+    upgraded.get_user().send().await.unwrap();
+
+    // Upgrading needs a classic token.
+    let anonymous = classic.without_token().upgrade_to_jwt(&key).await;
+    assert!(matches!(anonymous, Err(Error::InvalidInput { .. })));
+}
+
+#[tokio::test]
+async fn a_stored_key_restores_the_session() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let first = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
+    let stored = first.current_token().unwrap();
+
+    // With the stored JWT, on the same installation: used as it is.
+    let identity = first.identity().clone();
+    let restored = builder(&fake)
+        .identity(identity.clone())
+        .device_key(key.clone())
+        .token(stored)
+        .build()
+        .unwrap();
+    restored.get_user().send().await.unwrap();
+    assert_eq!(exchanges(&fake), 1);
+
+    // With the key alone: the first request obtains a JWT.
+    let fresh = builder(&fake)
+        .identity(identity)
+        .device_key(key.clone())
+        .build()
+        .unwrap();
+    fresh.get_user().send().await.unwrap();
+    assert_eq!(exchanges(&fake), 2);
+
+    // plex.tv binds the key to its client identifier.
+    let elsewhere = builder(&fake).device_key(key).build().unwrap();
+    let result = elsewhere.get_user().send().await.map_err(Error::from);
+    assert!(
+        matches!(result, Err(Error::Unauthorized { .. })),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn unregistered_keys_are_a_typed_error() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let client = builder(&fake).device_key(key.clone()).build().unwrap();
+    let error = client.refresh_token().await.unwrap_err();
+    assert!(matches!(error, Error::DeviceKeyNotRegistered), "{error:?}");
+    assert!(error.to_string().contains("device_key(key)"), "{error}");
+    // A request without a usable JWT ends as plex.tv's 401.
+    let request = client.get_user().send().await.map_err(Error::from);
+    assert!(
+        matches!(request, Err(Error::Unauthorized { .. })),
+        "{request:?}"
+    );
+
+    let signed_in = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
+    fake.unregister_device_key(key.key_id());
+    let error = signed_in.refresh_token().await.unwrap_err();
+    assert!(matches!(error, Error::DeviceKeyNotRegistered), "{error:?}");
+
+    let classic = builder(&fake).token(fake.token()).build().unwrap();
+    assert!(matches!(
+        classic.refresh_token().await,
+        Err(Error::InvalidInput { .. })
+    ));
+}
+
+// ------------------------------------------------------------ verification
+
+#[tokio::test]
+async fn verification_checks_issuer_audience_expiry_thumbprint_and_signature() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let client = builder(&fake).build().unwrap();
+    let id = client.identity().client_identifier().to_string();
+    let good = fake.jwt_claims(&id, key.key_id());
+    let verify = |claims: Value| {
+        let token = fake.sign_jwt(claims);
+        let client = client.clone();
+        let key = key.clone();
+        async move { client.verify_jwt(&token, &key).await }
+    };
+    let claims = verify(good.clone()).await.unwrap();
+    assert_eq!(claims.iss, "plex.tv");
+
+    let with = |field: &str, value: Value| {
+        let mut claims = good.clone();
+        claims[field] = value;
+        claims
+    };
+    let invalid = [
+        ("wrong issuer", with("iss", json!("evil.example"))),
+        (
+            "wrong audience",
+            with("aud", json!(["plex.tv", "someone-else"])),
+        ),
+        ("audience without plex.tv", with("aud", json!([id.clone()]))),
+        ("wrong thumbprint", with("thumbprint", json!("0123abcd"))),
+        ("no thumbprint", {
+            let mut claims = good.clone();
+            claims.as_object_mut().unwrap().remove("thumbprint");
+            claims
+        }),
+    ];
+    for (case, claims) in invalid {
+        let result = verify(claims).await;
+        assert!(
+            matches!(result, Err(Error::JwtInvalid { .. })),
+            "{case}: {result:?}"
+        );
+    }
+    let now = good["iat"].as_i64().unwrap();
+    let expired = verify(with("exp", json!(now - 600))).await;
+    assert!(matches!(expired, Err(Error::JwtExpired)), "{expired:?}");
+
+    let current_kid = fake.signing_key_ids().pop().unwrap();
+    let forged = fake.forge_jwt(good.clone(), Some(&current_kid));
+    let result = client.verify_jwt(&forged, &key).await;
+    assert!(
+        matches!(&result, Err(Error::JwtInvalid { reason }) if reason.contains("signature")),
+        "{result:?}"
+    );
+    let unknown = fake.forge_jwt(good.clone(), None);
+    let result = client.verify_jwt(&unknown, &key).await;
+    assert!(
+        matches!(result, Err(Error::UnknownSigningKey { .. })),
+        "{result:?}"
+    );
+    let not_a_jwt = client.verify_jwt(&Token::new("classic-token"), &key).await;
+    assert!(matches!(not_a_jwt, Err(Error::JwtInvalid { .. })));
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_once_and_accepted() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let client = builder(&fake).build().unwrap();
+    let claims = fake.jwt_claims(client.identity().client_identifier().as_str(), key.key_id());
+    let key_fetches = || {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path == "/api/v2/auth/keys")
+            .count()
+    };
+    client
+        .verify_jwt(&fake.sign_jwt(claims.clone()), &key)
+        .await
+        .unwrap();
+    client
+        .verify_jwt(&fake.sign_jwt(claims.clone()), &key)
+        .await
+        .unwrap();
+    assert_eq!(key_fetches(), 1, "the keys are cached");
+
+    fake.rotate_keys();
+    let rotated = fake.sign_jwt(claims.clone());
+    client.verify_jwt(&rotated, &key).await.unwrap();
+    client.verify_jwt(&rotated, &key).await.unwrap();
+    assert_eq!(key_fetches(), 2, "refetched once for the new kid");
+    assert_eq!(fake.signing_key_ids().len(), 2);
+}
+
+// ------------------------------------------------------------ refresh
+
+async fn fifty_requests(client: &PlexTv) {
+    let calls = (0..50).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_user().send().await.map_err(Error::from) })
+    });
+    for result in futures_util::future::join_all(calls).await {
+        result.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshes_once_before_expiry_under_concurrency() {
+    let fake = FakePlexTv::start().await;
+    fake.jwt_lifetime(Duration::from_secs(3));
+    let key = DeviceKey::generate();
+    let client = upgraded(&fake, &key, Duration::from_secs(2)).await;
+    let first = client.current_token().unwrap();
+    client.get_user().send().await.unwrap();
+    assert_eq!(exchanges(&fake), 1, "not due yet");
+
+    // Refreshed JWTs live long, so only the first one is ever due.
+    fake.jwt_lifetime(Duration::from_secs(3600));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    fifty_requests(&client).await;
+    assert_eq!(exchanges(&fake), 2, "exactly one refresh");
+    let second = client.current_token().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(client.token(), Some(&first), "token() is the sign-in's");
+    let claims = client.verify_jwt(&second, &key).await.unwrap();
+    assert!(claims.exp > claims.iat + 3000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshes_once_after_a_401_under_concurrency() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let client = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
+    client.get_user().send().await.unwrap();
+    fake.revoke_jwts();
+    fifty_requests(&client).await;
+    assert_eq!(exchanges(&fake), 2, "exactly one refresh");
+    // Clones share the session: no more refreshes.
+    client.clone().get_user().send().await.unwrap();
+    assert_eq!(exchanges(&fake), 2);
+}
+
+#[tokio::test]
+async fn classic_clients_never_refresh() {
+    let fake = FakePlexTv::start().await;
+    let client = builder(&fake).token("wrong").build().unwrap();
+    let result = client.get_user().send().await.map_err(Error::from);
+    assert!(matches!(result, Err(Error::Unauthorized { .. })));
+    assert_eq!(exchanges(&fake), 0);
+    assert!(fake
+        .requests()
+        .iter()
+        .all(|r| !r.path.starts_with("/api/v2/auth")));
+}
+
+// ------------------------------------------------------------ secrets
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn tokens_and_the_private_key_never_show() {
+    // Global, not `set_default`: a thread-local subscriber misses events
+    // whose callsites another test thread cached as uninteresting. Other
+    // tests then log here too, which only widens the check.
+    // The fake server (httpmock) logs the requests it receives, headers and
+    // all, as a server would: only the client side is checked.
+    use tracing_subscriber::{layer::SubscriberExt, Layer};
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let client_side =
+        tracing_subscriber::filter::filter_fn(|meta| !meta.target().starts_with("httpmock"));
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(move || writer.clone())
+            .with_filter(client_side),
+    );
+    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("key.pem");
+    let key = DeviceKey::load_or_create(&path).unwrap();
+    let pem = std::fs::read_to_string(&path).unwrap();
+    let private = pem.lines().nth(1).unwrap().to_owned();
+
+    let fake = FakePlexTv::start().await;
+    fake.approve_after_polls(1);
+    let client = builder(&fake).build().unwrap();
+    let pin = client
+        .pin_login()
+        .device_key(key.clone())
+        .poll_interval(MIN_POLL_INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    let signed_in = pin.wait().await.unwrap();
+    let first = signed_in.current_token().unwrap();
+    fake.revoke_jwts();
+    signed_in.get_user().send().await.unwrap();
+    let second = signed_in.current_token().unwrap();
+    fake.unregister_device_key(key.key_id());
+    let error = signed_in.refresh_token().await.unwrap_err();
+
+    let shown = format!(
+        "{signed_in:?} {key:?} {error} {error:?} {:?} {:?}",
+        signed_in.api(),
+        signed_in.clients_api()
+    );
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("plex_tv.request"), "tracing was captured");
+    for secret in [first.expose_secret(), second.expose_secret(), &private] {
+        assert!(!shown.contains(secret), "{shown}");
+        if let Some(at) = logs.find(secret) {
+            let start = logs[..at].rfind('\n').unwrap_or(0);
+            panic!(
+                "a secret in the logs: {}",
+                &logs[start..at.min(start + 400)]
+            );
+        }
+        // Not even a JWT's signature part.
+        let tail = &secret[secret.len() - 20..];
+        assert!(!logs.contains(tail) && !shown.contains(tail));
+    }
+}
+
+#[test]
+fn the_clients_base_url_follows_the_base_url_rules() {
+    let identity = ClientIdentity::new("App", ClientIdentifier::new_random());
+    let refused = PlexTv::builder()
+        .identity(identity.clone())
+        .clients_base_url("http://clients.example.com")
+        .build();
+    assert!(matches!(refused, Err(Error::InvalidInput { .. })));
+    let client = PlexTv::builder().identity(identity).build().unwrap();
+    assert_eq!(client.clients_base_url(), plex_tv::DEFAULT_CLIENTS_BASE_URL);
+}
