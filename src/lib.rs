@@ -30,6 +30,11 @@
 //! in one call; the generated builder stays reachable as
 //! `client.api().link_pin()`.
 //!
+//! Convert errors with `?` or `.map_err(plex_tv::Error::from)` before
+//! logging them: the generated error type ([`GeneratedError`]) keeps raw
+//! response bodies, and its `Debug` would show any token in them. [`Error`]
+//! redacts.
+//!
 //! # Features
 //! - `rustls` (default): TLS through rustls.
 //! - `native-tls`: TLS through the platform's library.
@@ -64,3 +69,8 @@ pub use progenitor_client::{Error as GeneratedError, ResponseValue};
 pub use refresh::DEFAULT_REFRESH_MARGIN;
 pub use retry::RetryPolicy;
 pub use token::Token;
+
+/// The README's examples, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
