@@ -19,6 +19,9 @@ use crate::Error;
 /// Longest identifier accepted; plex.tv's own are UUIDs (36 characters).
 const MAX_IDENTIFIER_LEN: usize = 256;
 
+/// Largest identifier file read; more is not an identifier.
+const MAX_FILE_LEN: u64 = 4096;
+
 /// A stable, unique id of this installation (`X-Plex-Client-Identifier`).
 ///
 /// ```
@@ -84,17 +87,20 @@ impl ClientIdentifier {
         let mut text = String::new();
         let read = File::open(path).and_then(|file| {
             // Bounded read: a huge file is not an identifier, and must not
-            // be pulled into memory to find that out.
-            file.take(MAX_IDENTIFIER_LEN as u64 + 2)
-                .read_to_string(&mut text)
+            // be pulled into memory to find that out. The bound leaves room
+            // for surrounding whitespace, and a file that fills it is
+            // refused rather than cut to a valid-looking prefix.
+            file.take(MAX_FILE_LEN + 1).read_to_string(&mut text)
         });
+        let not_an_identifier = || {
+            Error::invalid_input(format!(
+                "{} does not hold a client identifier; delete it to create a new one",
+                path.display()
+            ))
+        };
         match read {
-            Ok(_) => text.trim().parse().map_err(|_| {
-                Error::invalid_input(format!(
-                    "{} does not hold a client identifier; delete it to create a new one",
-                    path.display()
-                ))
-            }),
+            Ok(length) if length as u64 > MAX_FILE_LEN => Err(not_an_identifier()),
+            Ok(_) => text.trim().parse().map_err(|_| not_an_identifier()),
             Err(e) if e.kind() == io::ErrorKind::InvalidData => Err(Error::invalid_input(format!(
                 "{} is not a text file holding a client identifier; delete it to create a new one",
                 path.display()

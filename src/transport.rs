@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use progenitor_client::OperationInfo;
 use reqwest::{
     header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION},
-    Method, Request, Response, StatusCode, Url,
+    Method, Request, Response, ResponseBuilderExt, StatusCode, Url,
 };
 use tracing::{field, Instrument};
 
@@ -118,7 +118,7 @@ async fn send_with_retries(
         // Bodies here are bytes or forms, so a copy exists; without one
         // (a stream) the request is sent once.
         let copy = request.try_clone();
-        let result = send_following_redirects(client, request).await;
+        let result = send_following_redirects(client, request, copy.as_ref()).await;
         let asked = match classify(&method, &result) {
             Retry::No => return (result, attempt),
             Retry::After(asked) => asked,
@@ -153,14 +153,25 @@ fn classify(method: &Method, result: &reqwest::Result<Response>) -> Retry {
 
 /// Follows redirects by hand so that the token never travels to another
 /// origin: reqwest's own redirect handling would forward `X-Plex-Token`.
+/// `original` is a copy of `request` (the one kept for retries); it is
+/// cloned only when a redirect is actually followed, so the usual answer
+/// costs no copy of the request here.
 async fn send_following_redirects(
     client: &reqwest::Client,
     mut request: Request,
+    original: Option<&Request>,
 ) -> reqwest::Result<Response> {
+    let mut previous: Option<Request> = None;
     for _ in 0..MAX_REDIRECTS {
-        let copy = request.try_clone();
         let response = client.execute(request).await?;
-        let (Some(mut next), Some(target)) = (copy, redirect_target(&response)) else {
+        let Some(target) = redirect_target(&response) else {
+            return Ok(response);
+        };
+        let copy = match &previous {
+            Some(previous) => previous.try_clone(),
+            None => original.and_then(Request::try_clone),
+        };
+        let Some(mut next) = copy else {
             return Ok(response);
         };
         if downgrades_to_get(response.status(), next.method()) {
@@ -173,6 +184,7 @@ async fn send_following_redirects(
             next.headers_mut().remove(crate::client::X_PLEX_TOKEN);
         }
         *next.url_mut() = target;
+        previous = next.try_clone();
         request = next;
     }
     client.execute(request).await
@@ -215,7 +227,26 @@ async fn finish(
 }
 
 fn cap_body(response: Response, limit: u64) -> Response {
-    let (parts, body) = http::Response::from(response).into_parts();
+    // hyper ends a body at its Content-Length, and reqwest drops the exact
+    // size when it decompresses: a body of known size within the limit
+    // cannot grow past it, so it is passed on untouched (no extra layers
+    // for every chunk to go through).
+    if response
+        .content_length()
+        .is_some_and(|length| length <= limit)
+    {
+        return response;
+    }
+    let url = response.url().clone();
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    // Without its URL, `Response::from` below would parse a placeholder
+    // (`http://no.url.provided.local`) on every call and report it.
+    let (tagged, ()) = http::Response::builder()
+        .url(url)
+        .body(())
+        .expect("a response with no headers builds")
+        .into_parts();
+    parts.extensions.extend(tagged.extensions);
     let limited =
         Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX)).map_err(move |error| {
             if error.is::<LengthLimitError>() {
