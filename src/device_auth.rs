@@ -41,6 +41,14 @@ impl PlexTv {
     /// ([`Error::DeviceKeyNotRegistered`], [`Error::JwtInvalid`], ...) or to
     /// store the new token right away.
     ///
+    /// When the automatic refresh fails, it is not tried again for a
+    /// cool-down (30 s, doubling up to 5 min); meanwhile requests go on with
+    /// the current JWT while it is valid. Without a valid JWT, a request
+    /// fails before it is sent, with why the refresh failed (the typed
+    /// errors above, or clients.plex.tv's status). A request that plex.tv
+    /// rejects (401) and that no refresh saves returns
+    /// [`Error::Unauthorized`]. This method always tries, cool-down or not.
+    ///
     /// ```no_run
     /// # async fn demo(client: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
     /// let claims = client.refresh_token().await?;
@@ -55,6 +63,20 @@ impl PlexTv {
                 "this client has no device key: build it with PlexTvBuilder::device_key, or sign in \
                  with pin_login().device_key(key)",
             )),
+        }
+    }
+
+    /// Changes how long a device-key client waits after a failed automatic
+    /// refresh before it tries again: `first` after the first failure,
+    /// doubling up to `max` (defaults 30 s and 5 min; a success starts over
+    /// at `first`). Meanwhile requests go on with the current JWT while it
+    /// is valid, and fail without a refresh attempt once it is not. Only
+    /// with the `testing` feature, to make that testable in seconds; clones
+    /// share the setting.
+    #[cfg(feature = "testing")]
+    pub fn set_refresh_cool_down(&self, first: std::time::Duration, max: std::time::Duration) {
+        if let Some(session) = self.device_session() {
+            session.set_cool_down(first, max);
         }
     }
 

@@ -337,7 +337,10 @@ impl From<progenitor_client::Error<crate::types::ErrorResponse>> for Error {
                 let status = response.status();
                 Error::from_status(status, response.headers(), Vec::new())
             }
-            E::Custom(message) => Error::invalid_input(message),
+            // The client hooks can only fail with a string: a failed
+            // automatic JWT refresh is marked so as to come back typed.
+            E::Custom(message) => crate::refresh::Failure::from_custom(&message)
+                .unwrap_or_else(|| Error::invalid_input(message)),
         }
     }
 }

@@ -10,6 +10,8 @@ use std::{
     time::Duration,
 };
 
+use tokio::time::Instant;
+
 use httpmock::prelude::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use plex_tv::{
@@ -41,6 +43,15 @@ fn builder(fake: &FakePlexTv) -> plex_tv::PlexTvBuilder {
 
 fn exchanges(fake: &FakePlexTv) -> u32 {
     fake.token_exchanges()
+}
+
+/// Exchange attempts, failed ones included.
+fn token_requests(fake: &FakePlexTv) -> usize {
+    count_requests(fake, "/api/v2/auth/token")
+}
+
+fn count_requests(fake: &FakePlexTv, path: &str) -> usize {
+    fake.requests().iter().filter(|r| r.path == path).count()
 }
 
 /// A client signed in by upgrading the fake's classic token.
@@ -426,11 +437,12 @@ async fn a_stored_key_restores_the_session() {
     fresh.get_user().send().await.unwrap();
     assert_eq!(exchanges(&fake), 2);
 
-    // plex.tv binds the key to its client identifier.
+    // plex.tv binds the key to its client identifier: without a JWT, the
+    // request fails with why it could not get one, before reaching plex.tv.
     let elsewhere = builder(&fake).device_key(key).build().unwrap();
     let result = elsewhere.get_user().send().await.map_err(Error::from);
     assert!(
-        matches!(result, Err(Error::Unauthorized { .. })),
+        matches!(result, Err(Error::DeviceKeyNotRegistered)),
         "{result:?}"
     );
 }
@@ -443,12 +455,15 @@ async fn unregistered_keys_are_a_typed_error() {
     let error = client.refresh_token().await.unwrap_err();
     assert!(matches!(error, Error::DeviceKeyNotRegistered), "{error:?}");
     assert!(error.to_string().contains("device_key(key)"), "{error}");
-    // A request without a usable JWT ends as plex.tv's 401.
+    // A request without a usable JWT fails with the same typed error,
+    // without another attempt while the failure cools down.
     let request = client.get_user().send().await.map_err(Error::from);
     assert!(
-        matches!(request, Err(Error::Unauthorized { .. })),
+        matches!(request, Err(Error::DeviceKeyNotRegistered)),
         "{request:?}"
     );
+    assert_eq!(token_requests(&fake), 1);
+    assert!(!fake.requests().iter().any(|r| r.path == "/api/v2/user"));
 
     let signed_in = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
     fake.unregister_device_key(key.key_id());
@@ -572,16 +587,18 @@ async fn fifty_requests(client: &PlexTv) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refreshes_once_before_expiry_under_concurrency() {
     let fake = FakePlexTv::start().await;
-    fake.jwt_lifetime(Duration::from_secs(3));
+    // Due 2 s after the second it was issued in (expiry and clock are whole
+    // seconds): between 1 and 2 s from now, and valid for 2 s more.
+    fake.jwt_lifetime(Duration::from_secs(5));
     let key = DeviceKey::generate();
-    let client = upgraded(&fake, &key, Duration::from_secs(2)).await;
+    let client = upgraded(&fake, &key, Duration::from_secs(3)).await;
     let first = client.current_token().unwrap();
     client.get_user().send().await.unwrap();
     assert_eq!(exchanges(&fake), 1, "not due yet");
 
     // Refreshed JWTs live long, so only the first one is ever due.
     fake.jwt_lifetime(Duration::from_secs(3600));
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     fifty_requests(&client).await;
     assert_eq!(exchanges(&fake), 2, "exactly one refresh");
     let second = client.current_token().unwrap();
@@ -603,6 +620,176 @@ async fn refreshes_once_after_a_401_under_concurrency() {
     // Clones share the session: no more refreshes.
     client.clone().get_user().send().await.unwrap();
     assert_eq!(exchanges(&fake), 2);
+}
+
+/// Fifty concurrent `get_user` calls, within a bound: none waits behind a
+/// failing clients.plex.tv.
+async fn fifty_results(client: &PlexTv) -> Vec<Result<(), Error>> {
+    let calls = (0..50).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .get_user()
+                .send()
+                .await
+                .map(drop)
+                .map_err(Error::from)
+        })
+    });
+    let all = futures_util::future::join_all(calls);
+    let results = tokio::time::timeout(Duration::from_secs(10), all)
+        .await
+        .expect("the calls end promptly");
+    results.into_iter().map(Result::unwrap).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_refresh_is_tried_once_and_cools_down_while_the_jwt_is_valid() {
+    let fake = FakePlexTv::start().await;
+    // Due at once (margin an hour), valid for another minute.
+    fake.jwt_lifetime(Duration::from_secs(60));
+    let key = DeviceKey::generate();
+    let client = upgraded(&fake, &key, Duration::from_secs(3600)).await;
+    const FIRST: Duration = Duration::from_millis(500);
+    client.set_refresh_cool_down(FIRST, Duration::from_secs(5));
+    let first = client.current_token().unwrap();
+    assert_eq!(
+        (
+            token_requests(&fake),
+            count_requests(&fake, "/api/v2/auth/nonce")
+        ),
+        (1, 1)
+    );
+    fake.fail_token_exchanges(2, 503);
+    // A failure cools down from when it happens, between a round's start
+    // and end: the checks of "still cooling down" are only made while that
+    // is certain (they are skipped on a machine slow enough to miss it).
+    let slack = Duration::from_millis(100);
+
+    let start = Instant::now();
+    for result in fifty_results(&client).await {
+        result.unwrap();
+    }
+    let end = Instant::now();
+    assert_eq!(token_requests(&fake), 2, "exactly one attempt");
+    assert_eq!(count_requests(&fake, "/api/v2/auth/nonce"), 2);
+    assert_eq!(count_requests(&fake, "/api/v2/user"), 50);
+    assert_eq!(
+        client.current_token(),
+        Some(first.clone()),
+        "the valid JWT goes on"
+    );
+    if start.elapsed() + slack < FIRST {
+        client.get_user().send().await.unwrap();
+        assert_eq!(token_requests(&fake), 2, "cooling down: no attempt");
+    }
+
+    // After the cool-down, one more attempt (failing: the cool-down doubles).
+    tokio::time::sleep_until(end + FIRST + slack).await;
+    let start = Instant::now();
+    for result in fifty_results(&client).await {
+        result.unwrap();
+    }
+    let end = Instant::now();
+    assert_eq!(token_requests(&fake), 3, "one more attempt");
+    tokio::time::sleep_until(start + FIRST + slack).await;
+    if start.elapsed() + slack < 2 * FIRST {
+        client.get_user().send().await.unwrap();
+        assert_eq!(token_requests(&fake), 3, "the second cool-down is longer");
+    }
+
+    // clients.plex.tv is back: the next attempt refreshes.
+    tokio::time::sleep_until(end + 2 * FIRST + slack).await;
+    client.get_user().send().await.unwrap();
+    assert_eq!((token_requests(&fake), exchanges(&fake)), (4, 2));
+    assert_ne!(client.current_token(), Some(first));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_is_refreshed_once_for_all_requests_that_got_it() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let client = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
+    fake.revoke_jwts();
+    for result in fifty_results(&client).await {
+        result.unwrap();
+    }
+    assert_eq!((token_requests(&fake), exchanges(&fake)), (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_with_a_failing_refresh_is_tried_once_and_returned() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let client = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
+    let first = client.current_token();
+    fake.revoke_jwts();
+    fake.fail_token_exchanges(u32::MAX, 503);
+    let started = std::time::Instant::now();
+    for result in fifty_results(&client).await {
+        assert!(
+            matches!(result, Err(Error::Unauthorized { .. })),
+            "{result:?}"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "promptly");
+    assert_eq!(token_requests(&fake), 2, "exactly one attempt");
+    // Each request was sent once: none was sent again without a new JWT.
+    assert_eq!(count_requests(&fake, "/api/v2/user"), 50);
+    assert_eq!(client.current_token(), first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_usable_jwt_requests_share_one_attempt_and_its_typed_error() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let signed_in = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
+    // The key alone, no stored JWT, and clients.plex.tv failing.
+    let client = builder(&fake)
+        .identity(signed_in.identity().clone())
+        .device_key(key)
+        .build()
+        .unwrap();
+    fake.fail_token_exchanges(1, 503);
+    for result in fifty_results(&client).await {
+        let error = result.unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(503), "{error:?}");
+        assert!(error.is_transient(), "{error:?}");
+    }
+    assert_eq!(token_requests(&fake), 2, "exactly one attempt");
+    assert_eq!(
+        count_requests(&fake, "/api/v2/user"),
+        0,
+        "nothing sent without a JWT"
+    );
+
+    // An expired JWT is not sent either: the error says why.
+    fake.jwt_lifetime(Duration::from_secs(1));
+    let expiring = upgraded(&fake, &DeviceKey::generate(), Duration::ZERO).await;
+    fake.fail_token_exchanges(1, 500);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let result = expiring.get_user().send().await.map_err(Error::from);
+    assert!(
+        matches!(&result, Err(Error::Api { status, .. }) if status.as_u16() == 500),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_device_key_client_without_a_stored_jwt_links_pins() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let signed_in = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
+    let client = builder(&fake)
+        .identity(signed_in.identity().clone())
+        .device_key(key)
+        .build()
+        .unwrap();
+    assert!(client.current_token().is_none());
+    let other = builder(&fake).build().unwrap();
+    let pin = other.pin_login().link_code().start().await.unwrap();
+    client.link_pin(pin.code()).await.unwrap();
+    assert!(client.current_token().is_some());
 }
 
 #[tokio::test]

@@ -29,6 +29,9 @@ pub(super) struct JwtState {
     /// The JWTs issued and not revoked, with their `exp`.
     issued: BTreeMap<String, u64>,
     exchanges: u32,
+    /// The next this many exchanges fail with `failure_status`.
+    failing: u32,
+    failure_status: u16,
 }
 
 impl JwtState {
@@ -40,6 +43,8 @@ impl JwtState {
             devices: BTreeMap::new(),
             issued: BTreeMap::new(),
             exchanges: 0,
+            failing: 0,
+            failure_status: 503,
         }
     }
 
@@ -128,6 +133,16 @@ impl FakePlexTv {
     /// upgrade, and refreshes).
     pub fn token_exchanges(&self) -> u32 {
         self.state().jwt.exchanges
+    }
+
+    /// The next `count` client JWT exchanges (`POST /api/v2/auth/token`)
+    /// fail with `status` (503, say) and an HTML page, as during a
+    /// clients.plex.tv outage; they do not count in
+    /// [`token_exchanges`](Self::token_exchanges). Nonces still work.
+    pub fn fail_token_exchanges(&self, count: u32, status: u16) {
+        let mut state = self.state();
+        state.jwt.failing = count;
+        state.jwt.failure_status = status;
     }
 
     /// The key ids of the device keys registered so far.
@@ -219,6 +234,14 @@ pub(super) fn register_key(state: &mut State, request: &HttpMockRequest) -> Http
 }
 
 pub(super) fn exchange(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
+    if state.jwt.failing > 0 {
+        state.jwt.failing -= 1;
+        return HttpMockResponse::builder()
+            .status(state.jwt.failure_status)
+            .header("content-type", "text/html")
+            .body("<html><body><h1>Service Unavailable</h1></body></html>")
+            .build();
+    }
     state.jwt.exchanges += 1;
     let body: Value = serde_json::from_slice(request.body_ref()).unwrap_or(Value::Null);
     let jwt = body["jwt"].as_str().unwrap_or_default();
