@@ -72,6 +72,9 @@ struct Settings {
     identity: ClientIdentity,
     headers: HeaderMap,
     retry: RetryPolicy,
+    /// Set on each request, so that it holds with a caller's own
+    /// `reqwest::Client` too.
+    timeout: Duration,
     max_response_size: u64,
     clients_base_url: String,
     refresh_margin: Duration,
@@ -154,13 +157,21 @@ impl ClientHooks<Shared> for Client {
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         if let Some(session) = &self.inner.device {
-            // A failure is logged by the session; the request goes on with
-            // the current token, and a 401 brings it back to refreshing.
-            let _ = session.refresh_if_due().await;
+            // While the current token is usable the request goes on with it
+            // whatever the refresh did (a 401 brings it back to refreshing);
+            // without one it fails with why, typed again by `Error::from`.
+            session
+                .refresh_if_due()
+                .await
+                .map_err(|failure| progenitor_client::Error::Custom(failure.to_custom()))?;
         }
         self.inner
             .apply(request.headers_mut())
-            .map_err(progenitor_client::Error::InvalidRequest)
+            .map_err(progenitor_client::Error::InvalidRequest)?;
+        request
+            .timeout_mut()
+            .get_or_insert(self.inner.settings.timeout);
+        Ok(())
     }
 
     async fn exec(
@@ -189,13 +200,16 @@ impl Client {
         let ours =
             sent.is_some() && session.token().and_then(|t| t.value.ok()).as_ref() == sent.as_ref();
         let again = request.try_clone().filter(|_| ours);
+        // Refresh attempts ended before sending: one that ends later, and
+        // failed, answers this request's 401 too.
+        let seen = session.attempts();
         let response = crate::transport::execute(&self.client, &self.inner, request, info).await?;
         let Some(mut again) = again else {
             return Ok(response);
         };
         if response.status() != reqwest::StatusCode::UNAUTHORIZED
             || session
-                .refresh_after_rejection(sent.as_ref())
+                .refresh_after_rejection(sent.as_ref(), seen)
                 .await
                 .is_err()
         {
@@ -286,6 +300,18 @@ impl PlexTv {
             retry,
             ..Settings::clone(&self.api.inner.settings)
         };
+        let inner = Shared {
+            settings: Arc::new(settings),
+            ..self.api.inner.clone()
+        };
+        self.with_shared(inner)
+    }
+
+    /// The same client sending `value` as the default of identity header
+    /// `name` (its own settings, the same connection pool).
+    pub(crate) fn with_default_header(&self, name: HeaderName, value: HeaderValue) -> PlexTv {
+        let mut settings = Settings::clone(&self.api.inner.settings);
+        settings.headers.insert(name, value);
         let inner = Shared {
             settings: Arc::new(settings),
             ..self.api.inner.clone()
@@ -607,10 +633,28 @@ impl PlexTvBuilder {
     }
 
     /// Sends requests with this `reqwest::Client` (its pool, proxy and TLS
-    /// settings) instead of building one; the timeouts set here are then not
-    /// applied. Build it with `redirect(reqwest::redirect::Policy::none())`:
-    /// this crate follows redirects itself so that the token never goes to
-    /// another origin.
+    /// settings) instead of building one. The request timeout set here still
+    /// applies (per request); the connect timeout is the client's own.
+    ///
+    /// **Build it with `redirect(reqwest::redirect::Policy::none())`.** This
+    /// crate follows redirects itself so that the token never goes to
+    /// another origin; a client that follows them on its own would forward
+    /// `X-Plex-Token` wherever plex.tv (or anyone in between) redirects.
+    ///
+    /// ```
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()
+    ///     .expect("a TLS backend");
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("App", ClientIdentifier::new_random()))
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -637,6 +681,7 @@ impl PlexTvBuilder {
             headers: identity.header_map()?,
             identity,
             retry: self.retry,
+            timeout: self.timeout,
             max_response_size: self.max_response_size,
             clients_base_url,
             refresh_margin: self.refresh_margin,

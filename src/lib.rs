@@ -52,6 +52,7 @@ pub mod pin;
 mod redact;
 mod refresh;
 mod retry;
+mod shapes;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;

@@ -52,6 +52,12 @@ pub const LINK_PAGE: &str = "https://plex.tv/link";
 /// The shortest poll interval accepted; plex.tv answers faster polling with 429.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
+/// The longest poll interval accepted: a PIN lives 15 to 30 minutes.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The longest wait a 429 can impose between polls.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(30 * 60);
+
 /// The longest pause between polls after repeated failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -123,9 +129,10 @@ impl PinLoginBuilder {
         self
     }
 
-    /// How often to poll (default 1 s, at least [`MIN_POLL_INTERVAL`]).
+    /// How often to poll (default 1 s, from [`MIN_POLL_INTERVAL`] to
+    /// [`MAX_POLL_INTERVAL`]).
     pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval.max(MIN_POLL_INTERVAL);
+        self.poll_interval = interval.clamp(MIN_POLL_INTERVAL, MAX_POLL_INTERVAL);
         self
     }
 
@@ -156,7 +163,10 @@ impl PinLoginBuilder {
             pin,
             forward_url: self.forward_url,
             poll_interval: self.poll_interval,
-            deadline: self.timeout.map(|t| (started + t, t)),
+            // A timeout too large to represent is no timeout at all.
+            deadline: self
+                .timeout
+                .and_then(|t| Some((started.checked_add(t)?, t))),
             expires,
             cancel: CancellationToken::new(),
             device_key: self.device_key,
@@ -184,14 +194,24 @@ impl PinLoginBuilder {
     }
 }
 
+/// `at + wait`, or a time so far ahead that the PIN's expiry comes first when
+/// the sum cannot be represented (a `Retry-After` of 2^64 seconds, say).
+fn later(at: Instant, wait: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    at.checked_add(wait)
+        .or_else(|| at.checked_add(FAR))
+        .unwrap_or(at)
+}
+
 /// When the PIN expires, as an `Instant`: from `expiresIn` when plex.tv sends
 /// it (immune to clock skew), else from `expiresAt`.
 fn expiry_instant(pin: &types::Pin, created: Instant) -> Option<Instant> {
     if let Some(seconds) = pin.expires_in.filter(|s| *s >= 0) {
-        return Some(created + Duration::from_secs(seconds as u64));
+        // An absurd `expiresIn` means no usable expiry, not a panic.
+        return created.checked_add(Duration::from_secs(seconds as u64));
     }
     let left = pin.expires_at? - Utc::now();
-    Some(created + left.to_std().unwrap_or(Duration::ZERO))
+    created.checked_add(left.to_std().unwrap_or(Duration::ZERO))
 }
 
 /// A PIN waiting for the user's approval.
@@ -286,7 +306,7 @@ impl PendingPin {
     /// The sign-in as a stream of [`PinEvent`]s, for UIs that show progress.
     /// It ends after the final event, which is the outcome `wait` returns.
     pub fn events(self) -> impl Stream<Item = PinEvent> + Send {
-        let next_poll = Instant::now() + self.poll_interval;
+        let next_poll = later(Instant::now(), self.poll_interval);
         futures_util::stream::unfold(Some((self, next_poll, 0u32)), |state| async move {
             let (pin, next_poll, failures) = state?;
             let (event, next) = pin.step(next_poll, failures).await;
@@ -379,7 +399,7 @@ impl PendingPin {
                     PinEvent::Waiting {
                         time_left: self.time_left(),
                     },
-                    Some((now + self.poll_interval, 0)),
+                    Some((later(now, self.poll_interval), 0)),
                 ),
             },
             Err(Error::Api {
@@ -387,15 +407,17 @@ impl PendingPin {
                 ..
             }) => (PinEvent::Expired, None),
             Err(Error::RateLimited { retry_after }) => {
+                // No PIN outlives half an hour: a longer Retry-After is
+                // capped, and the PIN's expiry ends the wait anyway.
                 let wait = retry_after
                     .unwrap_or(self.backoff(failures))
-                    .max(self.poll_interval);
+                    .clamp(self.poll_interval, MAX_RATE_LIMIT_WAIT);
                 (
                     PinEvent::Retrying {
                         retry_in: wait,
                         reason: "rate-limited by plex.tv".into(),
                     },
-                    Some((now + wait, failures + 1)),
+                    Some((later(now, wait), failures + 1)),
                 )
             }
             Err(error) if error.is_transient() => {
@@ -405,7 +427,7 @@ impl PendingPin {
                         retry_in: wait,
                         reason: error.to_string(),
                     },
-                    Some((now + wait, failures + 1)),
+                    Some((later(now, wait), failures + 1)),
                 )
             }
             Err(error) => (PinEvent::Rejected(error), None),
@@ -506,6 +528,7 @@ impl PinEvent {
 impl PlexTv {
     /// Approves a 4-character link code shown by another device, for this
     /// client's account (the phone side of [`PinLoginBuilder::link_code`]).
+    /// Sent as product `Plex SSO`, like plex.tv's own apps.
     ///
     /// ```no_run
     /// # async fn demo(signed_in: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
@@ -519,7 +542,8 @@ impl PlexTv {
                 "{code:?} is not a link code; it is the 4 letters and digits the other device shows"
             )));
         }
-        if self.token().is_none() {
+        // A device-key client without a stored JWT obtains one on the way.
+        if self.current_token().is_none() && self.device_key().is_none() {
             return Err(Error::invalid_input(
                 "linking a code needs a signed-in client: set a token first",
             ));
@@ -527,7 +551,13 @@ impl PlexTv {
         let form = types::LinkPinForm {
             code: code.to_uppercase(),
         };
-        self.api().link_pin().body(form).send().await?;
+        // plex.tv's own apps link codes as "Plex SSO", whatever app runs them.
+        let sso = reqwest::header::HeaderValue::from_static("Plex SSO");
+        let linker = self.with_default_header(
+            reqwest::header::HeaderName::from_static("x-plex-product"),
+            sso,
+        );
+        linker.api().link_pin().body(form).send().await?;
         Ok(())
     }
 }

@@ -12,6 +12,10 @@
 //! both [`base_url`](crate::PlexTvBuilder::base_url) and
 //! [`clients_base_url`](crate::PlexTvBuilder::clients_base_url) at it.
 //!
+//! Keep the identity's values ASCII in tests that use it: the mock server
+//! underneath (httpmock) answers 500 to header values it cannot read as
+//! text, such as a device name `Küche`, which plex.tv itself accepts.
+//!
 //! ```
 //! use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
 //!

@@ -788,6 +788,32 @@ async fn a_silent_server_times_out_within_the_bound() {
     assert_eq!(server.hits(), 1);
 }
 
+/// A caller's own reqwest::Client, built without a timeout, still gets the
+/// configured one.
+#[tokio::test]
+async fn a_custom_http_client_still_times_out_within_the_bound() {
+    let server = RawServer::always(vec![Step::Hang]).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let c = PlexTv::builder()
+        .identity(identity())
+        .base_url(server.url())
+        .http_client(http)
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = Error::from(bounded(5, c.get_user().send()).await.unwrap_err());
+    assert!(matches!(error, Error::Timeout), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn client_identifier_is_stable_across_calls() {
     let dir = tempfile::tempdir().unwrap();

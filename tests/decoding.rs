@@ -43,11 +43,13 @@ registry! {
     "DeviceTokenResponse" => types::DeviceTokenResponse,
     "ErrorResponse" => types::ErrorResponse,
     "Feature" => types::Feature,
+    "FeatureFlag" => types::FeatureFlag,
     "Friend" => types::Friend,
     "GeoLocation" => types::GeoLocation,
     "Home" => types::Home,
     "HomeUser" => types::HomeUser,
     "HomeUsers" => types::HomeUsers,
+    "HomeUsersResponse" => types::HomeUsersResponse,
     "Jwk" => types::Jwk,
     "LinkPinForm" => types::LinkPinForm,
     "OptOut" => types::OptOut,
@@ -163,6 +165,10 @@ impl Spec {
                 object.insert("anything".into(), json!(["goes", 1, null]));
             }
             return Value::Object(object);
+        }
+        // One of several shapes: the first one stands for them all.
+        if let Some(first) = schema.get("oneOf").and_then(|shapes| shapes.get(0)) {
+            return self.sample(first, fill);
         }
         let example = schema_here.get("example").or_else(|| schema.get("example"));
         if let Some(example) = example {

@@ -7,7 +7,10 @@ mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use httpmock::prelude::*;
-use plex_tv::{types, Error, WebhookUrls};
+use plex_tv::{
+    types::{self, FeatureFlag, HomeUsersResponse},
+    Error, WebhookUrls,
+};
 use serde_json::json;
 
 use common::{client, fixture, form_body, json_reply, plex_headers};
@@ -703,11 +706,27 @@ async fn op_get_features() {
     let result = client(&server).get_features().send().await;
     mock.assert_async().await;
     let features = result.map_err(Error::from).unwrap().into_inner();
-    assert_eq!(features.len(), 3);
-    assert_eq!(features[0].id.as_deref(), Some("webhooks"));
-    assert_eq!(features[0].enabled, Some(true));
-    assert_eq!(features[1].uuid, None);
-    assert_eq!(features[2].enabled, None);
+    assert_eq!(features.len(), 4);
+    let feature = |i: usize| match &features[i] {
+        FeatureFlag::Feature(feature) => feature,
+        other => panic!("feature {i} is {other:?}"),
+    };
+    assert_eq!(feature(0).id.as_deref(), Some("webhooks"));
+    assert_eq!(feature(0).enabled, Some(true));
+    assert_eq!(feature(1).uuid, None);
+    assert_eq!(feature(2).enabled, None);
+    // plex.tv has also sent bare names.
+    assert_eq!(features[3], FeatureFlag::String("companions_sonos".into()));
+    let names: Vec<_> = features.iter().filter_map(FeatureFlag::name).collect();
+    assert_eq!(
+        names,
+        [
+            "webhooks",
+            "hardware_transcoding",
+            "download_certificates",
+            "companions_sonos"
+        ]
+    );
 }
 
 // ---------------------------------------------------------------- home
@@ -745,9 +764,12 @@ async fn op_get_home_users() {
 
     let result = client(&server).get_home_users().send().await;
     mock.assert_async().await;
-    let home = result.map_err(Error::from).unwrap().into_inner();
+    let response = result.map_err(Error::from).unwrap().into_inner();
+    let HomeUsersResponse::HomeUsers(home) = &response else {
+        panic!("the fixture is the home with its users: {response:?}");
+    };
     assert_eq!(home.id, Some(4_294_967_330));
-    let users = home.users.expect("users");
+    let users = response.users();
     assert_eq!(users.len(), 2);
     assert_eq!(users[0].id, 4_294_967_310_i64);
     assert_eq!(users[0].admin, Some(true));
@@ -758,6 +780,34 @@ async fn op_get_home_users() {
     assert_eq!(users[1].restricted, Some(true));
     assert_eq!(users[1].restriction_profile.as_deref(), Some("little_kid"));
     assert_eq!(users[1].updated_at, None);
+}
+
+/// plex.tv's shape for home users is not settled: a bare list decodes too.
+#[tokio::test]
+async fn home_users_as_a_bare_list() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v2/home/users");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(
+                    r#"[{"id": 4294967310, "uuid": "fa4e0f1c2b3d4e5f", "admin": true}, {"id": 2}]"#,
+                );
+        })
+        .await;
+    let response = client(&server)
+        .get_home_users()
+        .send()
+        .await
+        .map_err(Error::from)
+        .unwrap();
+    assert!(
+        matches!(*response, HomeUsersResponse::Array(_)),
+        "{response:?}"
+    );
+    assert_eq!(response.users().len(), 2);
+    assert_eq!(response.users()[0].admin, Some(true));
 }
 
 #[tokio::test]

@@ -367,3 +367,97 @@ async fn auth_url_round_trips_awkward_values() {
         !fragment.contains(' ') && !fragment.contains('+') && fragment.matches('#').count() == 0
     );
 }
+
+/// Values from the network or the caller that overflow `Instant` arithmetic
+/// end the sign-in normally instead of panicking.
+#[tokio::test]
+async fn absurd_durations_do_not_panic() {
+    let server = httpmock::MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::POST).path("/api/v2/pins");
+            then.status(201)
+                .header("content-type", "application/json")
+                .body(
+                    r#"{"id": 7, "code": "abcd", "expiresIn": 9223372036854775807,
+                    "expiresAt": "9999-12-31T23:59:59Z", "authToken": null}"#,
+                );
+        })
+        .await;
+    let polls = server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::GET).path("/api/v2/pins/7");
+            then.status(429)
+                .header("content-type", "application/json")
+                .header("retry-after", "18446744073709551615")
+                .body(r#"{"errors":[{"code":1003,"message":"slow down"}]}"#);
+        })
+        .await;
+    let client = PlexTv::builder()
+        .identity(identity())
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+
+    let pin = client
+        .pin_login()
+        .poll_interval(Duration::MAX)
+        .timeout(Duration::MAX)
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        pin.time_left().is_none(),
+        "an unrepresentable expiry is no expiry"
+    );
+    drop(pin);
+
+    let limit = Duration::from_millis(1500);
+    let pin = client
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .timeout(limit)
+        .start()
+        .await
+        .unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(5), pin.wait())
+        .await
+        .expect("ends by its timeout");
+    assert!(
+        matches!(result, Err(Error::PinTimedOut(d)) if d == limit),
+        "{result:?}"
+    );
+    assert_eq!(
+        polls.calls_async().await,
+        1,
+        "the 429's Retry-After is honoured (capped, then the timeout)"
+    );
+}
+
+#[tokio::test]
+async fn link_pin_sends_the_code_as_plex_sso() {
+    let server = httpmock::MockServer::start_async().await;
+    let link = server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::PUT)
+                .path("/api/v2/pins/link")
+                .header("x-plex-product", "Plex SSO")
+                .header("x-plex-token", "phone-token")
+                .body("code=AB12");
+            then.status(204);
+        })
+        .await;
+    let client = PlexTv::builder()
+        .identity(identity())
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    client
+        .with_token("phone-token")
+        .link_pin(" ab12 ")
+        .await
+        .unwrap();
+    link.assert_async().await;
+    // The client itself keeps its own product name.
+    assert_eq!(client.identity().product(), "PIN Test");
+}
