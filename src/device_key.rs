@@ -8,7 +8,7 @@
 use std::{
     fmt,
     fs::File,
-    io::{self, Read, Write},
+    io::{self, Read},
     path::Path,
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
@@ -26,7 +26,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::{types, ClientIdentifier, Error, Token};
+use crate::{
+    private_file::{self, Existing},
+    types, ClientIdentifier, Error, Token,
+};
 
 /// What a client JWT asks plex.tv to include about the account: every scope
 /// public clients ask for.
@@ -109,7 +112,7 @@ impl DeviceKey {
             other => return other,
         }
         let key = Self::generate();
-        match write_key_file(path, &key.to_pem()?, false) {
+        match private_file::write(path, &key.to_pem()?, Existing::Keep) {
             Ok(()) => Ok(key),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
             Err(source) => Err(Error::io(
@@ -165,7 +168,7 @@ impl DeviceKey {
     /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         let path = path.as_ref();
-        write_key_file(path, &self.to_pem()?, true)
+        private_file::write(path, &self.to_pem()?, Existing::Replace)
             .map_err(|source| Error::io(format!("cannot write {}", path.display()), source))
     }
 
@@ -274,26 +277,6 @@ pub(crate) fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs()
-}
-
-/// Writes a key file through a temporary file beside it (created 0600 by
-/// tempfile on unix), then moves it into place: replacing an existing file
-/// when `replace`, else failing with `AlreadyExists`.
-fn write_key_file(path: &Path, pem: &str, replace: bool) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(pem.as_bytes())?;
-    file.as_file().sync_all()?;
-    if replace {
-        file.persist(path).map_err(|e| e.error)?;
-    } else {
-        file.persist_noclobber(path).map_err(|e| e.error)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -6,15 +6,18 @@
 
 use std::{
     fmt,
-    fs::{self, File},
-    io::{self, Read, Write},
+    fs::File,
+    io::{self, Read},
     path::Path,
     str::FromStr,
 };
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::Error;
+use crate::{
+    private_file::{self, Existing},
+    Error,
+};
 
 /// Longest identifier accepted; plex.tv's own are UUIDs (36 characters).
 const MAX_IDENTIFIER_LEN: usize = 256;
@@ -72,7 +75,7 @@ impl ClientIdentifier {
             other => return other,
         }
         let candidate = Self::new_random();
-        match write_new_file(path, &format!("{}\n", candidate.0)) {
+        match private_file::write(path, &format!("{}\n", candidate.0), Existing::Keep) {
             Ok(()) => Ok(candidate),
             // Another process created it first: theirs is the identifier.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
@@ -113,23 +116,6 @@ impl ClientIdentifier {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// Writes `contents` to a new file at `path`, or fails with `AlreadyExists`.
-/// The file appears complete or not at all: it is written to a temporary
-/// file beside it, then linked into place without replacing anything.
-fn write_new_file(path: &Path, contents: &str) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir)?;
-    // tempfile creates the file with mode 0600 on unix.
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(contents.as_bytes())?;
-    file.as_file().sync_all()?;
-    file.persist_noclobber(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 impl FromStr for ClientIdentifier {

@@ -49,6 +49,7 @@ mod generated;
 mod identity;
 mod jwt;
 pub mod pin;
+mod private_file;
 mod redact;
 mod refresh;
 mod retry;

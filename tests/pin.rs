@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use plex_tv::{
-    pin::MIN_POLL_INTERVAL, testing::FakePlexTv, ClientIdentifier, ClientIdentity, Error, PinEvent,
-    PlexTv,
+    pin::MIN_POLL_INTERVAL, testing::FakePlexTv, ClientIdentifier, ClientIdentity, Error,
+    PendingPin, PinEvent, PlexTv,
 };
 
 const INTERVAL: Duration = MIN_POLL_INTERVAL;
@@ -20,6 +20,16 @@ fn client(fake: &FakePlexTv, identity: ClientIdentity) -> PlexTv {
 
 fn identity() -> ClientIdentity {
     ClientIdentity::new("PIN Test", ClientIdentifier::new_random()).version("1.0")
+}
+
+/// A strong PIN from the fake, polled at the fastest interval allowed.
+async fn pending_pin(fake: &FakePlexTv) -> PendingPin {
+    client(fake, identity())
+        .pin_login()
+        .poll_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap()
 }
 
 fn pin_polls(fake: &FakePlexTv) -> Vec<plex_tv::testing::RecordedRequest> {
@@ -83,12 +93,7 @@ async fn expiry_by_the_clock_sends_nothing_after_expires_at() {
     let fake = FakePlexTv::start().await;
     fake.pin_lifetime(Duration::from_secs(2));
     let started = Instant::now();
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     let result = pin.wait().await;
     assert!(matches!(result, Err(Error::PinExpired)), "{result:?}");
     let elapsed = started.elapsed();
@@ -110,12 +115,7 @@ async fn expiry_by_the_clock_sends_nothing_after_expires_at() {
 #[tokio::test]
 async fn a_404_ends_as_expired() {
     let fake = FakePlexTv::start().await;
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     fake.expire(pin.id());
     assert!(matches!(pin.wait().await, Err(Error::PinExpired)));
     assert_eq!(pin_polls(&fake).len(), 1);
@@ -125,12 +125,7 @@ async fn a_404_ends_as_expired() {
 async fn rate_limits_are_honoured() {
     let fake = FakePlexTv::start().await;
     fake.approve_after_polls(1);
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     fake.rate_limit(1, Some(2));
     let signed_in = pin.wait().await.unwrap();
     assert!(signed_in.token().is_some());
@@ -147,12 +142,7 @@ async fn rate_limits_are_honoured() {
 async fn transient_failures_are_ridden_out() {
     let fake = FakePlexTv::start().await;
     fake.approve_after_polls(1);
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     fake.fail_polls(2, 500);
     let events: Vec<PinEvent> = pin.events().collect().await;
     let retries = events
@@ -169,12 +159,7 @@ async fn transient_failures_are_ridden_out() {
 #[tokio::test]
 async fn dropping_the_future_stops_polling() {
     let fake = FakePlexTv::start().await;
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     let waited = tokio::time::timeout(INTERVAL * 3 + INTERVAL / 2, pin.wait()).await;
     assert!(waited.is_err(), "the PIN was never approved");
     let count = fake.requests().len();
@@ -189,12 +174,7 @@ async fn dropping_the_future_stops_polling() {
 #[tokio::test]
 async fn poll_count_follows_the_interval() {
     let fake = FakePlexTv::start().await;
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     let started = Instant::now();
     let _ = tokio::time::timeout(Duration::from_millis(2600), pin.wait()).await;
     let expected = started.elapsed().as_secs_f64() / INTERVAL.as_secs_f64();
@@ -228,12 +208,7 @@ async fn timeout_ends_with_timed_out() {
 #[tokio::test]
 async fn cancel_handle_stops_the_sign_in() {
     let fake = FakePlexTv::start().await;
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     let handle = pin.cancel_handle();
     let waiting = tokio::spawn(pin.wait());
     tokio::time::sleep(INTERVAL + INTERVAL / 2).await;
@@ -249,12 +224,7 @@ async fn cancel_handle_stops_the_sign_in() {
 async fn events_report_the_same_outcome_as_wait() {
     let fake = FakePlexTv::start().await;
     fake.approve_after_polls(2);
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     let events: Vec<PinEvent> = pin.events().collect().await;
     assert_eq!(events.len(), 2, "{events:?}");
     assert!(matches!(
@@ -264,12 +234,7 @@ async fn events_report_the_same_outcome_as_wait() {
     assert!(events[1].is_final());
 
     fake.pin_lifetime(Duration::from_secs(1));
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     let last = pin.events().collect::<Vec<_>>().await.pop().unwrap();
     assert!(matches!(last.into_outcome(), Some(Err(Error::PinExpired))));
 }
@@ -277,12 +242,7 @@ async fn events_report_the_same_outcome_as_wait() {
 #[tokio::test]
 async fn rejected_polls_end_the_sign_in() {
     let fake = FakePlexTv::start().await;
-    let pin = client(&fake, identity())
-        .pin_login()
-        .poll_interval(INTERVAL)
-        .start()
-        .await
-        .unwrap();
+    let pin = pending_pin(&fake).await;
     fake.fail_polls(1, 403);
     let result = pin.wait().await;
     assert!(
