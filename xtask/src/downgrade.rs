@@ -150,10 +150,12 @@ fn subschemas(s: &mut Map<String, Value>) {
 /// In 3.1 the keywords next to `$ref` apply; in 3.0 they would be ignored.
 /// `allOf` with the one reference keeps both meanings.
 fn ref_with_siblings(s: &mut Map<String, Value>) {
-    if s.len() < 2 || !s.contains_key("$ref") {
+    if s.len() < 2 {
         return;
     }
-    let reference = s.remove("$ref").expect("checked");
+    let Some(reference) = s.remove("$ref") else {
+        return;
+    };
     let branch = json!({ "$ref": reference });
     match s.get_mut("allOf") {
         Some(Value::Array(all)) => all.insert(0, branch),
@@ -248,10 +250,9 @@ fn prefix_items(s: &mut Map<String, Value>) {
             distinct.push(member);
         }
     }
-    let items = if distinct.len() == 1 {
-        distinct.remove(0)
-    } else {
-        json!({ "anyOf": distinct })
+    let items = match <[Value; 1]>::try_from(distinct) {
+        Ok([only]) => only,
+        Err(distinct) => json!({ "anyOf": distinct }),
     };
     s.insert("items".into(), items);
 }

@@ -29,6 +29,15 @@ pub enum RegenError {
     #[error("{location} declares OpenAPI {version}; regen reads 3.0.x and 3.1.x. Pass a document in one of those versions.")]
     UnsupportedVersion { location: String, version: String },
 
+    #[error("{location} is malformed at `#{pointer}`: {what}. Correct that part of the file (the pointer is a JSON pointer into it, as in a `$ref`), then run regen again.")]
+    Malformed {
+        location: String,
+        /// RFC 6901 JSON pointer to the offending value; empty for the root.
+        pointer: String,
+        /// What was expected there, and what was found.
+        what: String,
+    },
+
     #[error("broken $ref `{reference}` in {location}: {reason}. Fix the reference or the file it points to.")]
     BrokenRef {
         reference: String,

@@ -18,6 +18,7 @@ pub mod overlay;
 pub mod report;
 pub mod sanitize;
 pub mod select;
+pub mod shape;
 pub mod validate;
 pub mod write;
 
@@ -101,12 +102,19 @@ pub struct Regenerated {
 }
 
 /// Everything between loading and writing, on values: no files touched.
+/// Both documents must have the shape `shape::check` accepts (`load::load`
+/// already checked the input); a document that does not is an error, as is
+/// an overlay that leaves the document malformed.
 pub fn pipeline(
     mut input: Value,
     base: Option<&Value>,
     overlay: &Overlay,
     config: &Config,
 ) -> Result<Regenerated, RegenError> {
+    shape::check(&input, "the input document")?;
+    if let Some(base) = base {
+        shape::check(base, "the committed spec")?;
+    }
     let mut notes = Vec::new();
     let skipped = select::select(&mut input, &config.host);
     downgrade::downgrade(&mut input);
@@ -115,6 +123,13 @@ pub fn pipeline(
     // The overlay corrects the incoming document; the merge then fills in
     // from the committed spec what the overlay left unsaid.
     overlay.apply(&mut input)?;
+    shape::check(&input, "the document after the overlay").map_err(|e| match e {
+        RegenError::Malformed { pointer, what, .. } => RegenError::Overlay {
+            path: overlay.path.clone(),
+            reason: format!("its actions leave the document malformed at `#{pointer}`: {what}"),
+        },
+        other => other,
+    })?;
     let mut doc = merge::merge(base, input);
     sanitize::sanitize(&mut doc, &config.error_schema, &mut notes);
     merge::prune(&mut doc, base);
@@ -195,5 +210,6 @@ fn read_committed(path: &Path) -> Result<Option<(String, Value)>, RegenError> {
         path: path.into(),
         reason: e.to_string(),
     })?;
+    shape::check(&doc, &path.display().to_string())?;
     Ok(Some((text, doc)))
 }

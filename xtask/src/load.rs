@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::shape::{self, MAX_NESTING};
 use crate::RegenError;
 
 /// How deep inlined references may nest before they are taken as a cycle.
@@ -32,12 +33,19 @@ const INLINED_SECTIONS: [&str; 8] = [
 ];
 
 /// Loads `source` (a path or an http(s) URL) and resolves its references.
+/// The document's shape is checked before and after: every later stage may
+/// rely on it (see `shape`).
 pub fn load(source: &str) -> Result<Value, RegenError> {
     let url = location(source)?;
     let text = fetch(&url)?;
-    let doc = parse(&text, &display(&url))?;
-    check_version(&doc, &display(&url))?;
-    resolve_document(doc, url)
+    let name = display(&url);
+    let doc = parse(&text, &name)?;
+    shape::check_root(&doc, &name)?;
+    check_version(&doc, &name)?;
+    shape::check(&doc, &name)?;
+    let doc = resolve_document(doc, url)?;
+    shape::check(&doc, &format!("{name} (with its references inlined)"))?;
+    Ok(doc)
 }
 
 /// Parses YAML or JSON text into JSON values (YAML keys become strings).
@@ -47,11 +55,87 @@ pub fn parse(text: &str, location: &str) -> Result<Value, RegenError> {
         reason,
     };
     if text.trim_start().starts_with('{') {
+        // serde_json stops at 128 levels of nesting, with an error.
         return serde_json::from_str(text).map_err(|e| parse_error(e.to_string()));
+    }
+    // serde_norway stops at 128 levels too, but only after libyaml has
+    // scanned the text, which takes quadratic time in the nesting of `[`
+    // and `{` (minutes for 100k levels): refuse such text before that.
+    if flow_nesting_exceeds(text, MAX_FLOW_NESTING) {
+        return Err(parse_error(format!(
+            "its `[` and `{{` nest more than {MAX_FLOW_NESTING} levels deep"
+        )));
     }
     let yaml: serde_norway::Value =
         serde_norway::from_str(text).map_err(|e| parse_error(e.to_string()))?;
     yaml_to_json(yaml).map_err(parse_error)
+}
+
+/// Far above the 128 levels the YAML parser accepts, so only text that would
+/// fail anyway is refused early.
+const MAX_FLOW_NESTING: usize = 1024;
+
+/// Whether YAML flow collections (`[...]`, `{...}`) nest more than `limit`
+/// deep, by a linear scan. Quoted scalars and comments are skipped; brackets
+/// in plain and block scalars are counted, so a real document is refused
+/// only if its text has over `limit` unclosed brackets. This is a guard
+/// against accidentally huge nesting, not an exact YAML lexer: text crafted
+/// to fool it is still refused by the parser's own limit, only slowly.
+fn flow_nesting_exceeds(text: &str, limit: usize) -> bool {
+    let mut depth = 0usize;
+    // The last character outside quotes and comments that was not a space.
+    let mut last = '\n';
+    let mut after_space = true;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        // Where a quoted scalar may begin.
+        let token_start = after_space || matches!(last, '[' | '{' | ',');
+        match c {
+            '[' | '{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            '#' if after_space => {
+                // A comment, to the end of the line.
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+                last = '\n';
+                after_space = true;
+                continue;
+            }
+            '"' if token_start => {
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    match c {
+                        _ if escaped => escaped = false,
+                        '\\' => escaped = true,
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '\'' if token_start => {
+                // `''` inside is an escaped quote.
+                while let Some(c) = chars.next() {
+                    if c == '\'' && chars.next_if_eq(&'\'').is_none() {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        after_space = c.is_ascii_whitespace();
+        if !after_space {
+            last = c;
+        }
+    }
+    false
 }
 
 fn location(source: &str) -> Result<Url, RegenError> {
@@ -182,15 +266,14 @@ fn yaml_key(key: serde_norway::Value) -> Result<String, String> {
 
 fn resolve_document(mut doc: Value, url: Url) -> Result<Value, RegenError> {
     let mut resolver = Resolver::new(url.clone(), &doc);
-    resolver.resolve(&mut doc, &url, 0)?;
+    resolver.resolve(&mut doc, &url, 0, 0)?;
     let Resolver { new_schemas, .. } = resolver;
     if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
         for section in INLINED_SECTIONS {
             components.remove(section);
         }
     }
-    if !new_schemas.is_empty() {
-        let root = doc.as_object_mut().expect("checked to be an object");
+    if let (false, Some(root)) = (new_schemas.is_empty(), doc.as_object_mut()) {
         let components = root
             .entry("components")
             .or_insert_with(|| Value::Object(Map::new()));
@@ -221,6 +304,8 @@ struct Resolver {
     imported: HashMap<(Url, String), String>,
     new_schemas: BTreeMap<String, Value>,
     taken: BTreeSet<String>,
+    /// The references being inlined, innermost last (for errors).
+    inlining: Vec<String>,
 }
 
 impl Resolver {
@@ -236,15 +321,33 @@ impl Resolver {
             imported: HashMap::new(),
             new_schemas: BTreeMap::new(),
             taken,
+            inlining: Vec::new(),
         }
     }
 
-    fn resolve(&mut self, value: &mut Value, base: &Url, depth: usize) -> Result<(), RegenError> {
+    /// `depth` counts nested references, `nesting` objects and arrays: both
+    /// are bounded, so neither cycles nor deep inlining exhaust the stack.
+    fn resolve(
+        &mut self,
+        value: &mut Value,
+        base: &Url,
+        depth: usize,
+        nesting: usize,
+    ) -> Result<(), RegenError> {
+        if nesting > MAX_NESTING && (value.is_object() || value.is_array()) {
+            return Err(RegenError::BrokenRef {
+                reference: self.inlining.last().cloned().unwrap_or_default(),
+                location: display(base),
+                reason: format!(
+                    "inlining it nests objects and arrays more than {MAX_NESTING} levels deep"
+                ),
+            });
+        }
         match value {
             Value::Object(map) => {
                 if let Some(Value::String(reference)) = map.get("$ref") {
                     let reference = reference.clone();
-                    match self.resolve_ref(&reference, base, depth)? {
+                    match self.resolve_ref(&reference, base, depth, nesting)? {
                         Resolved::Local(local) => {
                             map.insert("$ref".into(), Value::String(local));
                         }
@@ -257,14 +360,14 @@ impl Resolver {
                 for (key, child) in map.iter_mut() {
                     // Literal data never holds references.
                     if key != "example" && key != "$ref" {
-                        self.resolve(child, base, depth)?;
+                        self.resolve(child, base, depth, nesting + 1)?;
                     }
                 }
                 Ok(())
             }
             Value::Array(items) => items
                 .iter_mut()
-                .try_for_each(|v| self.resolve(v, base, depth)),
+                .try_for_each(|v| self.resolve(v, base, depth, nesting + 1)),
             _ => Ok(()),
         }
     }
@@ -274,6 +377,7 @@ impl Resolver {
         reference: &str,
         base: &Url,
         depth: usize,
+        nesting: usize,
     ) -> Result<Resolved, RegenError> {
         let broken = |reason: String| RegenError::BrokenRef {
             reference: reference.into(),
@@ -301,14 +405,17 @@ impl Resolver {
                 return Ok(Resolved::Local(local));
             }
             return self
-                .import(doc_url, pointer, &name, depth)
+                .import(doc_url, pointer, &name, depth, reference)
                 .map_err(|e| match e {
                     Fail::Here(reason) => broken(reason),
                     Fail::Deeper(error) => error,
                 });
         }
         let mut target = self.target(&doc_url, &pointer).map_err(broken)?;
-        self.resolve(&mut target, &doc_url, depth + 1)?;
+        // The target takes the reference object's place, at its nesting.
+        self.inlining.push(reference.to_owned());
+        self.resolve(&mut target, &doc_url, depth + 1, nesting)?;
+        self.inlining.pop();
         Ok(Resolved::Inline(target))
     }
 
@@ -319,6 +426,7 @@ impl Resolver {
         pointer: String,
         name: &str,
         depth: usize,
+        reference: &str,
     ) -> Result<Resolved, Fail> {
         let key = (doc.clone(), pointer.clone());
         if let Some(local) = self.imported.get(&key) {
@@ -328,8 +436,11 @@ impl Resolver {
         let local = unique_name(name, &self.taken);
         self.taken.insert(local.clone());
         self.imported.insert(key, local.clone());
-        self.resolve(&mut target, &doc, depth + 1)
+        // An imported schema starts a fresh component, at the top.
+        self.inlining.push(reference.to_owned());
+        self.resolve(&mut target, &doc, depth + 1, 0)
             .map_err(Fail::Deeper)?;
+        self.inlining.pop();
         self.new_schemas.insert(local.clone(), target);
         Ok(Resolved::Local(schema_ref(&local)))
     }
@@ -340,8 +451,9 @@ impl Resolver {
             let parsed = parse(&text, &display(doc)).map_err(|e| e.to_string())?;
             self.docs.insert(doc.clone(), parsed);
         }
-        self.docs[doc]
-            .pointer(pointer)
+        self.docs
+            .get(doc)
+            .and_then(|d| d.pointer(pointer))
             .cloned()
             .ok_or_else(|| format!("{} has nothing at `{pointer}`", display(doc)))
     }
@@ -382,11 +494,30 @@ pub fn schema_ref(name: &str) -> String {
 
 /// `name`, or `name2`, `name3`... whichever is free.
 pub fn unique_name(name: &str, taken: &BTreeSet<String>) -> String {
-    if !taken.contains(name) {
-        return name.to_owned();
+    let mut candidate = name.to_owned();
+    let mut n = 1u64;
+    while taken.contains(&candidate) {
+        n += 1;
+        candidate = format!("{name}{n}");
     }
-    (2..)
-        .map(|n| format!("{name}{n}"))
-        .find(|n| !taken.contains(n))
-        .expect("unbounded")
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_nesting_is_counted_outside_quotes_and_comments() {
+        let deep = "[".repeat(2000);
+        assert!(flow_nesting_exceeds(&deep, 1024));
+        assert!(flow_nesting_exceeds(&format!("a: {{b: {deep}"), 1024));
+        assert!(!flow_nesting_exceeds(&"[]".repeat(5000), 1024));
+        assert!(!flow_nesting_exceeds(&format!("a: '{deep}'"), 1024));
+        assert!(!flow_nesting_exceeds(&format!("a: 'it''s {deep}'"), 1024));
+        assert!(!flow_nesting_exceeds(&format!("a: \"\\\" {deep}\""), 1024));
+        assert!(!flow_nesting_exceeds(&format!("a: 1 # {deep}\nb: 2"), 1024));
+        // A quote inside a word does not start a quoted scalar.
+        assert!(flow_nesting_exceeds(&format!("a: don't\nb: {deep}"), 1024));
+    }
 }

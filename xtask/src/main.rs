@@ -25,9 +25,10 @@ fn main() -> ExitCode {
         }
     }
     // The workspace folder: the defaults are its openapi/ files.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace");
+    let Some(root) = Path::new(env!("CARGO_MANIFEST_DIR")).parent() else {
+        eprintln!("error: xtask is not inside the workspace folder; run it with `cargo xtask` from the workspace.");
+        return ExitCode::FAILURE;
+    };
     let options = match Options::parse(args, root) {
         Ok(options) => options,
         Err(e) => {

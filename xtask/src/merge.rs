@@ -52,21 +52,24 @@ pub fn align(upstream: &mut Value, base: Option<&Value>) {
 /// public Rust types; upstream's same-named ones are reported, not taken).
 /// The overlay then sees, and must match, the same operations whatever
 /// upstream describes.
+///
+/// Documents of another shape (which `shape::check` refuses) are left as
+/// they are.
 pub fn complete(incoming: &mut Value, base: Option<&Value>, notes: &mut Vec<String>) {
     let Some(base) = base else { return };
-    let root = incoming
-        .as_object_mut()
-        .expect("an OpenAPI document is an object");
-    let paths = root
-        .entry("paths")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .expect("paths is an object");
-    for (path, item) in paths_of(base) {
-        let slot = paths.entry(path).or_insert_with(|| json!({}));
-        for method in METHODS {
-            if let (Some(op), None) = (item.get(method), slot.get(method)) {
-                slot[method] = op.clone();
+    if let Some(paths) = paths_mut(incoming) {
+        for (path, item) in paths_of(base) {
+            let Some(slot) = paths
+                .entry(path)
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+            else {
+                continue;
+            };
+            for method in METHODS {
+                if let (Some(op), false) = (item.get(method), slot.contains_key(method)) {
+                    slot.insert(method.into(), op.clone());
+                }
             }
         }
     }
@@ -76,7 +79,9 @@ pub fn complete(incoming: &mut Value, base: Option<&Value>, notes: &mut Vec<Stri
     else {
         return;
     };
-    let schemas = schemas_mut(incoming);
+    let Some(schemas) = schemas_mut(incoming) else {
+        return;
+    };
     for (name, schema) in ours {
         if schemas.get(name).is_some_and(|theirs| theirs != schema) {
             notes.push(format!(
@@ -92,43 +97,55 @@ pub fn complete(incoming: &mut Value, base: Option<&Value>, notes: &mut Vec<Stri
 pub fn merge(base: Option<&Value>, incoming: Value) -> Value {
     let Some(base) = base else { return incoming };
     let mut merged = base.clone();
-    let paths = merged
-        .as_object_mut()
-        .expect("a committed spec is an object")
-        .entry("paths")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .expect("paths is an object");
-    for (path, item) in paths_of(&incoming) {
-        let slot = paths.entry(path.clone()).or_insert_with(|| json!({}));
-        for method in METHODS {
-            let Some(theirs) = item.get(method).cloned() else {
+    if let Some(paths) = paths_mut(&mut merged) {
+        for (path, item) in paths_of(&incoming) {
+            let Some(slot) = paths
+                .entry(path.clone())
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+            else {
                 continue;
             };
-            let merged_op = match slot.get(method) {
-                Some(ours) => merge_value(ours.clone(), theirs),
-                None => theirs,
-            };
-            slot[method] = merged_op;
+            for method in METHODS {
+                let Some(theirs) = item.get(method).cloned() else {
+                    continue;
+                };
+                let merged_op = match slot.remove(method) {
+                    Some(ours) => merge_value(ours, theirs),
+                    None => theirs,
+                };
+                slot.insert(method.into(), merged_op);
+            }
         }
     }
-    if let Some(schemas) = incoming.pointer("/components/schemas") {
-        *schemas_mut(&mut merged) = schemas.as_object().cloned().unwrap_or_default();
+    if let (Some(schemas), Some(slot)) = (
+        incoming.pointer("/components/schemas"),
+        schemas_mut(&mut merged),
+    ) {
+        *slot = schemas.as_object().cloned().unwrap_or_default();
     }
     merged
 }
 
-fn schemas_mut(doc: &mut Value) -> &mut Map<String, Value> {
-    doc.as_object_mut()
-        .expect("an OpenAPI document is an object")
-        .entry("components")
+/// The document's `paths`, created if missing; `None` if the document or
+/// its `paths` is not an object.
+fn paths_mut(doc: &mut Value) -> Option<&mut Map<String, Value>> {
+    doc.as_object_mut()?
+        .entry("paths")
         .or_insert_with(|| json!({}))
         .as_object_mut()
-        .expect("components is an object")
+}
+
+/// The document's `components/schemas`, created if missing; `None` if
+/// something on the way is not an object.
+pub(crate) fn schemas_mut(doc: &mut Value) -> Option<&mut Map<String, Value>> {
+    doc.as_object_mut()?
+        .entry("components")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()?
         .entry("schemas")
         .or_insert_with(|| json!({}))
         .as_object_mut()
-        .expect("schemas is an object")
 }
 
 /// Upstream wins key by key; see the module comment.
@@ -220,12 +237,13 @@ fn rename_path_parameters(op: &mut Value, from_path: &str, to_path: &str) {
     let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
         return;
     };
-    for p in parameters.iter_mut().filter(|p| p["in"] == "path") {
-        if let Some((_, ours)) = renames
-            .iter()
-            .find(|(theirs, _)| p["name"] == theirs.as_str())
-        {
-            p["name"] = json!(ours);
+    for p in parameters.iter_mut().filter_map(Value::as_object_mut) {
+        if p.get("in").and_then(Value::as_str) != Some("path") {
+            continue;
+        }
+        let name = p.get("name").and_then(Value::as_str);
+        if let Some((_, ours)) = renames.iter().find(|(theirs, _)| name == Some(theirs)) {
+            p.insert("name".into(), json!(ours));
         }
     }
 }

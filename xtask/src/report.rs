@@ -34,8 +34,8 @@ impl Report {
         let (old_schemas, new_schemas) = (schemas(old), schemas(new));
         let (added, removed, changed) = changes(&old_ops, &new_ops);
         let id = |ops: &BTreeMap<String, Value>, key: &str| {
-            ops[key]
-                .get("operationId")
+            ops.get(key)
+                .and_then(|op| op.get("operationId"))
                 .and_then(Value::as_str)
                 .unwrap_or("?")
                 .to_owned()

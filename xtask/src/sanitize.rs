@@ -64,17 +64,11 @@ pub fn sanitize(doc: &mut Value, error_schema: &str, notes: &mut Vec<String>) {
             lift_success_schema(op, &id, &mut taken, &mut lifted);
         }
     }
-    let schemas = doc
-        .as_object_mut()
-        .expect("an OpenAPI document is an object")
-        .entry("components")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .expect("components is an object")
-        .entry("schemas")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .expect("schemas is an object");
+    // Only a document of another shape (which `shape::check` refuses) has
+    // nowhere to put them.
+    let Some(schemas) = crate::merge::schemas_mut(doc) else {
+        return;
+    };
     schemas.extend(lifted);
     if needs_error_schema && !schemas.contains_key(error_schema) {
         notes.push(format!("added a placeholder `{error_schema}` schema for error bodies; describe it in the overlay"));
@@ -140,8 +134,12 @@ pub fn pascal_case(text: &str) -> String {
         .filter(|word| !word.is_empty())
         .map(|word| {
             let mut chars = word.chars();
-            let first = chars.next().expect("non-empty").to_ascii_uppercase();
-            std::iter::once(first).chain(chars).collect::<String>()
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+                .collect::<String>()
         })
         .collect()
 }
@@ -181,9 +179,10 @@ fn parameters(
         kept.push(Value::Object(p));
     }
     for variable in variables {
-        let declared = kept
-            .iter()
-            .any(|p| p["in"] == "path" && p["name"] == variable.as_str());
+        let declared = kept.iter().any(|p| {
+            p.get("in").and_then(Value::as_str) == Some("path")
+                && p.get("name").and_then(Value::as_str) == Some(variable.as_str())
+        });
         if !declared {
             notes.push(format!(
                 "{label}: path parameter `{variable}` was not declared; added as a string"
@@ -228,7 +227,9 @@ fn parameter_problem(
     }
     p.remove("content");
     let style = p.get("style").and_then(Value::as_str).map(str::to_owned);
-    let object = is_object(&p["schema"], schemas, 0);
+    let object = p
+        .get("schema")
+        .is_some_and(|schema| is_object(schema, schemas, 0));
     match location.as_str() {
         "cookie" => return Some("progenitor cannot send cookie parameters".into()),
         "path" if !variables.contains(&name) => {
@@ -442,22 +443,23 @@ fn one_success_type(responses: &mut Map<String, Value>, label: &str, notes: &mut
         .cloned()
         .collect();
     let Some(first) = success.first() else { return };
+    let kind_of = |status: &str| responses.get(status).map(body_kind).unwrap_or(Value::Null);
     let chosen = success
         .iter()
         .find(|s| {
-            responses[s.as_str()]
-                .get("content")
+            responses
+                .get(s.as_str())
+                .and_then(|r| r.get("content"))
                 .is_some_and(|c| c.as_object().is_some_and(|c| c.keys().any(|k| is_json(k))))
         })
         .unwrap_or(first);
-    let kind = body_kind(&responses[chosen.as_str()]);
-    for status in &success {
-        if body_kind(&responses[status.as_str()]) != kind {
-            responses.remove(status);
-            notes.push(format!(
-                "{label}: success response {status} removed: its body differs from {chosen}'s"
-            ));
-        }
+    let kind = kind_of(chosen);
+    let differing: Vec<&String> = success.iter().filter(|s| kind_of(s) != kind).collect();
+    for status in differing {
+        responses.remove(status);
+        notes.push(format!(
+            "{label}: success response {status} removed: its body differs from {chosen}'s"
+        ));
     }
 }
 

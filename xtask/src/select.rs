@@ -10,10 +10,14 @@ pub const METHODS: [&str; 8] = [
 ];
 
 /// Keeps the operations on `host`, rebased; returns the skipped ones as
-/// `METHOD /path (servers)` lines for the report.
+/// `METHOD /path (servers)` lines for the report. A document that is not an
+/// object (which `shape::check` refuses) is left as it is.
 pub fn select(doc: &mut Value, host: &str) -> Vec<String> {
-    let top_servers = doc.get("servers").cloned().unwrap_or(Value::Null);
-    let paths = match doc.get_mut("paths").map(Value::take) {
+    let Some(root) = doc.as_object_mut() else {
+        return Vec::new();
+    };
+    let top_servers = root.get("servers").cloned().unwrap_or(Value::Null);
+    let paths = match root.get_mut("paths").map(Value::take) {
         Some(Value::Object(paths)) => paths,
         _ => Map::new(),
     };
@@ -40,11 +44,13 @@ pub fn select(doc: &mut Value, host: &str) -> Vec<String> {
             let mut op = op.clone();
             op.remove("servers");
             push_down_parameters(&mut op, &shared_parameters);
-            let item = selected
+            let Some(item) = selected
                 .entry(rebase(&prefix, &path))
                 .or_insert_with(|| Value::Object(Map::new()))
                 .as_object_mut()
-                .expect("path items are objects");
+            else {
+                continue;
+            };
             if item.contains_key(method) {
                 skipped.push(format!(
                     "{line} (another operation has the same rebased path)"
@@ -54,8 +60,11 @@ pub fn select(doc: &mut Value, host: &str) -> Vec<String> {
             }
         }
     }
-    doc["paths"] = Value::Object(selected);
-    doc["servers"] = json!([{ "url": format!("https://{host}") }]);
+    root.insert("paths".into(), Value::Object(selected));
+    root.insert(
+        "servers".into(),
+        json!([{ "url": format!("https://{host}") }]),
+    );
     skipped
 }
 

@@ -10,8 +10,10 @@ use crate::RegenError;
 
 /// serde_json's map is a BTreeMap here (no `preserve_order`), so keys come
 /// out sorted and the same document always renders to the same bytes.
+/// `{:#}` is serde_json's pretty printer (two-space indent), which cannot
+/// fail on a `Value`: its keys are always strings.
 pub fn render(doc: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(doc).expect("a JSON value always serializes");
+    let mut text = format!("{doc:#}");
     text.push('\n');
     text
 }

@@ -640,3 +640,265 @@ fn a_one_megabyte_file_takes_seconds() {
     // Generous for unoptimised test builds on a 2-core machine.
     assert!(elapsed.as_secs() < 60, "took {elapsed:?}");
 }
+
+// ---- malformed documents: typed errors, never a panic ----------------------
+
+/// What a malformed document must fail with.
+enum Expected {
+    /// `RegenError::Malformed` at this JSON pointer.
+    Malformed(&'static str),
+    /// The text does not parse (including the parsers' nesting limits).
+    Parse,
+    /// A reference that cannot be inlined.
+    BrokenRef,
+    /// The overlay leaves the document malformed at this pointer.
+    Overlay(&'static str),
+}
+
+struct Case {
+    name: &'static str,
+    text: String,
+    overlay: Option<&'static str>,
+    expected: Expected,
+    /// Words the error message must contain.
+    mentions: &'static str,
+}
+
+fn case(name: &'static str, text: impl Into<String>, expected: Expected) -> Case {
+    Case {
+        name,
+        text: text.into(),
+        overlay: None,
+        expected,
+        mentions: "",
+    }
+}
+
+/// `minimal_spec()` with `old` replaced by `new` (which must be there).
+fn edited(old: &str, new: &str) -> String {
+    let spec = minimal_spec();
+    assert!(spec.contains(old), "`{old}` is not in the minimal spec");
+    spec.replace(old, new)
+}
+
+/// A parameter chain `P0 -> P1 -> ...`, each nested 120 arrays deep: every
+/// file parses (under the parsers' 128 levels) but inlining would nest the
+/// document thousands of levels deep.
+fn deeply_inlined_references() -> String {
+    let mut text = edited(
+        "      responses:",
+        "      parameters: [{$ref: '#/components/parameters/P0'}]\n      responses:",
+    );
+    text.push_str("components:\n  parameters:\n");
+    for i in 0..40 {
+        let open = "[".repeat(120);
+        let close = "]".repeat(120);
+        text.push_str(&format!(
+            "    P{i}: {{name: p{i}, in: query, x-deep: {open}{{$ref: '#/components/parameters/P{}'}}{close}}}\n",
+            i + 1
+        ));
+    }
+    text.push_str("    P40: {name: last, in: query}\n");
+    text
+}
+
+/// The YAML "billion laughs": nine levels of aliases, each ten of the last.
+fn alias_bomb() -> String {
+    let mut text = String::from(
+        "openapi: 3.1.0\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+    );
+    for level in 1..9 {
+        let prev = format!("*a{}", level - 1);
+        let items = [prev.as_str(); 10].join(", ");
+        text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+    }
+    text.push_str("paths: {x-bomb: *a8}\n");
+    text
+}
+
+fn malformed_cases() -> Vec<Case> {
+    use Expected::*;
+    let deep = 100_000;
+    vec![
+        case("yaml scalar", "just some words\n", Malformed("")),
+        case("empty file", "", Malformed("")),
+        case("blank file", "\n\n   \n", Malformed("")),
+        case("json array at the top", "[1, 2, 3]\n", Malformed("")),
+        case("openapi is a number", edited("openapi: 3.1.0", "openapi: 3.1"), Malformed("/openapi")),
+        case("info is a list", edited("info: {title: t, version: '1'}", "info: [t, '1']"), Malformed("/info")),
+        case("servers is an object", edited("servers: [{url: 'https://plex.tv/api/v2'}]", "servers: {url: 'https://plex.tv/api/v2'}"), Malformed("/servers")),
+        case("server url is a number", edited("[{url: 'https://plex.tv/api/v2'}]", "[{url: 42}]"), Malformed("/servers/0/url")),
+        Case {
+            mentions: "`url`",
+            ..case("server without url", edited("[{url: 'https://plex.tv/api/v2'}]", "[{description: plex}]"), Malformed("/servers/0"))
+        },
+        case("paths is a list", "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: [/ping]\n", Malformed("/paths")),
+        case("path item is a list", "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {/ping: []}\n", Malformed("/paths/~1ping")),
+        case("operation is a list", edited("    get:\n      operationId: ping\n      responses:\n        '200': {description: ok}\n", "    get: [ping]\n"), Malformed("/paths/~1ping/get")),
+        case("operation is a string", edited("    get:\n      operationId: ping\n      responses:\n        '200': {description: ok}\n", "    get: ping\n"), Malformed("/paths/~1ping/get")),
+        case("parameters is an object", edited("      responses:", "      parameters: {name: a, in: query}\n      responses:"), Malformed("/paths/~1ping/get/parameters")),
+        case("path-level parameters is a string", edited("    get:", "    parameters: none\n    get:"), Malformed("/paths/~1ping/parameters")),
+        case("parameter is a string", edited("      responses:", "      parameters: [a]\n      responses:"), Malformed("/paths/~1ping/get/parameters/0")),
+        Case {
+            mentions: "`in`",
+            ..case("parameter without in", edited("      responses:", "      parameters: [{name: a, schema: {type: string}}]\n      responses:"), Malformed("/paths/~1ping/get/parameters/0"))
+        },
+        Case {
+            mentions: "`name`",
+            ..case("parameter without name", edited("      responses:", "      parameters: [{in: query}]\n      responses:"), Malformed("/paths/~1ping/get/parameters/0"))
+        },
+        case("parameter name is a number", edited("      responses:", "      parameters: [{name: 7, in: query}]\n      responses:"), Malformed("/paths/~1ping/get/parameters/0/name")),
+        case("parameter required is a string", edited("      responses:", "      parameters: [{name: a, in: query, required: 'yes'}]\n      responses:"), Malformed("/paths/~1ping/get/parameters/0/required")),
+        case("responses is a list", edited("      responses:\n        '200': {description: ok}\n", "      responses: ['200']\n"), Malformed("/paths/~1ping/get/responses")),
+        case("response is a string", edited("'200': {description: ok}", "'200': ok"), Malformed("/paths/~1ping/get/responses/200")),
+        case("content is a list", edited("'200': {description: ok}", "'200': {description: ok, content: [application/json]}"), Malformed("/paths/~1ping/get/responses/200/content")),
+        case("request body is a list", edited("      responses:", "      requestBody: [x]\n      responses:"), Malformed("/paths/~1ping/get/requestBody")),
+        case("$ref is a number", edited("'200': {description: ok}", "'200': {$ref: 5}"), Malformed("/paths/~1ping/get/responses/200/$ref")),
+        case("schema $ref is a list", edited("'200': {description: ok}", "'200': {description: ok, content: {application/json: {schema: {$ref: [a]}}}}"), Malformed("/paths/~1ping/get/responses/200/content/application~1json/schema/$ref")),
+        case("components is a list", format!("{}components: []\n", minimal_spec()), Malformed("/components")),
+        case("schemas is a list", format!("{}components: {{schemas: []}}\n", minimal_spec()), Malformed("/components/schemas")),
+        case("schema is a number", format!("{}components: {{schemas: {{Pin: 5}}}}\n", minimal_spec()), Malformed("/components/schemas/Pin")),
+        case("property schema is a string", format!("{}components: {{schemas: {{Pin: {{type: object, properties: {{id: integer}}}}}}}}\n", minimal_spec()), Malformed("/components/schemas/Pin/properties/id")),
+        case("allOf is an object", format!("{}components: {{schemas: {{Pin: {{allOf: {{type: object}}}}}}}}\n", minimal_spec()), Malformed("/components/schemas/Pin/allOf")),
+        case("component parameters is a list", format!("{}components: {{parameters: [a]}}\n", minimal_spec()), Malformed("/components/parameters")),
+        // An inlined reference is checked where it lands.
+        case("inlined response is a list", format!("{}components: {{responses: {{Ok: {{$ref: '#/x-list'}}}}}}\nx-list: [1]\n", edited("'200': {description: ok}", "'200': {$ref: '#/components/responses/Ok'}")), Malformed("/paths/~1ping/get/responses/200")),
+        case("json nested 100k arrays deep", format!("{{\"openapi\": \"3.1.0\", \"x-deep\": {}{}}}", "[".repeat(deep), "]".repeat(deep)), Parse),
+        case("yaml nested 100k flow arrays deep", format!("{}x-deep: {}{}\n", minimal_spec(), "[".repeat(deep), "]".repeat(deep)), Parse),
+        case("yaml nested 100k flow maps deep", format!("{}x-deep: {}1{}\n", minimal_spec(), "{a: ".repeat(deep), "}".repeat(deep)), Parse),
+        case("yaml nested 200 deep (over the parser's 128)", format!("{}x-deep: {}{}\n", minimal_spec(), "[".repeat(200), "]".repeat(200)), Parse),
+        case("yaml nested 100k deep after an apostrophe", format!("{}x-note: don't\nx-deep: {}{}\n", minimal_spec(), "[".repeat(deep), "]".repeat(deep)), Parse),
+        case("yaml that is only 100k nested arrays", format!("{}{}", "[".repeat(deep), "]".repeat(deep)), Parse),
+        case("yaml nested 1k block maps deep", {
+            let mut text = minimal_spec().to_owned();
+            text.push_str("x-deep:\n");
+            for level in 1..1000 {
+                text.push_str(&" ".repeat(level));
+                text.push_str("a:\n");
+            }
+            text
+        }, Parse),
+        case("yaml alias bomb", alias_bomb(), Parse),
+        case("references that inline thousands of levels deep", deeply_inlined_references(), BrokenRef),
+        Case {
+            overlay: Some("overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: $.paths['/api/v2/ping']\n    update: {get: [broken]}\n"),
+            ..case("an overlay that makes an operation a list", minimal_spec(), Overlay("/paths/~1api~1v2~1ping/get"))
+        },
+        Case {
+            overlay: Some("overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: $\n    remove: true\n"),
+            ..case("an overlay that removes the whole document", minimal_spec(), Overlay(""))
+        },
+    ]
+}
+
+/// Every malformed document ends in the expected typed error: no panic
+/// (caught, to prove it), nothing written, a message that names the place;
+/// and quickly, however deep the nesting.
+#[test]
+fn malformed_documents_are_typed_errors_and_write_nothing() {
+    let start = Instant::now();
+    let cases = malformed_cases();
+    assert!(cases.len() >= 12);
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (index, case) in cases.iter().enumerate() {
+        let path = write_temp(&dir, &format!("case{index}.yaml"), &case.text);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fails_without_writing(&path, case.overlay)
+        }));
+        let error = match outcome {
+            Ok(error) => error,
+            Err(payload) => {
+                let reason = payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("{}: panicked: {reason}", case.name));
+                continue;
+            }
+        };
+        let message = error.to_string();
+        let matches = match (&case.expected, &error) {
+            (Expected::Malformed(want), RegenError::Malformed { pointer, .. }) => {
+                pointer == want && message.contains(&format!("`#{want}`"))
+            }
+            (Expected::Parse, RegenError::Parse { .. }) => true,
+            (Expected::BrokenRef, RegenError::BrokenRef { .. }) => true,
+            (Expected::Overlay(want), RegenError::Overlay { reason, .. }) => {
+                reason.contains(&format!("`#{want}`"))
+            }
+            _ => false,
+        };
+        if !matches || !message.contains(case.mentions) {
+            failures.push(format!(
+                "{}: unexpected error: {error:?}\n  {message}",
+                case.name
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let elapsed = start.elapsed();
+    assert!(elapsed.as_secs() < 30, "took {elapsed:?}");
+}
+
+/// Brackets in quoted text and comments are not nesting: a document with
+/// thousands of them loads.
+#[test]
+fn brackets_in_strings_and_comments_are_not_nesting() {
+    let dir = tempfile::tempdir().unwrap();
+    let many = "[{".repeat(2000);
+    let text = edited(
+        "      operationId: ping\n",
+        &format!("      operationId: ping\n      summary: '{many}'\n      description: \"{many}\" # {many}\n"),
+    );
+    let path = write_temp(&dir, "brackets.yaml", &text);
+    let doc = load::load(&path).expect("quoted brackets are text");
+    assert_eq!(doc["paths"]["/ping"]["get"]["summary"], many.as_str());
+}
+
+#[test]
+fn the_pipeline_refuses_malformed_values() {
+    let good: Value = load::parse(minimal_spec(), "minimal").unwrap();
+    let bad = json!({"openapi": "3.0.3", "paths": {"/ping": []}});
+    for (input, base) in [
+        (bad.clone(), None),
+        (good.clone(), Some(&bad)),
+        (json!(null), None),
+    ] {
+        let result =
+            std::panic::catch_unwind(|| pipeline(input, base, &empty_overlay(), &config()));
+        match result {
+            Ok(Err(RegenError::Malformed { .. })) => {}
+            other => panic!("expected a Malformed error, got {other:?}"),
+        }
+    }
+    pipeline(good, None, &empty_overlay(), &config()).expect("the good one passes");
+}
+
+#[test]
+fn a_malformed_committed_spec_is_an_error_naming_it() {
+    let (dir, options) = scratch_project();
+    std::fs::write(
+        &options.spec,
+        r#"{"openapi": "3.0.3", "paths": {"/a": {"get": []}}}"#,
+    )
+    .unwrap();
+    let input = write_temp(&dir, "upstream.yaml", minimal_spec());
+    let before = std::fs::read(&options.spec).unwrap();
+    let error = xtask::run(&Options {
+        from: Some(input),
+        ..options.clone()
+    })
+    .unwrap_err();
+    match &error {
+        RegenError::Malformed {
+            location, pointer, ..
+        } => {
+            assert_eq!(location, &options.spec.display().to_string());
+            assert_eq!(pointer, "/paths/~1a/get");
+        }
+        other => panic!("expected Malformed, got {other:?}"),
+    }
+    assert_eq!(std::fs::read(&options.spec).unwrap(), before);
+}
