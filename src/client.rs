@@ -14,10 +14,28 @@ use crate::{
     RetryPolicy, Token,
 };
 
-/// The default plex.tv address.
+/// The default plex.tv address, used unless
+/// [`PlexTvBuilder::base_url`] sets another.
+///
+/// ```
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .build()?;
+/// assert_eq!(client.base_url(), plex_tv::DEFAULT_BASE_URL);
+/// # Ok::<(), plex_tv::Error>(())
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://plex.tv";
 
-/// The default address of the device-key (JWT) endpoints.
+/// The default address of the device-key (JWT) endpoints, used unless
+/// [`PlexTvBuilder::clients_base_url`] sets another.
+///
+/// ```
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .build()?;
+/// assert_eq!(client.clients_base_url(), plex_tv::DEFAULT_CLIENTS_BASE_URL);
+/// # Ok::<(), plex_tv::Error>(())
+/// ```
 pub const DEFAULT_CLIENTS_BASE_URL: &str = "https://clients.plex.tv";
 
 pub(crate) const X_PLEX_TOKEN: HeaderName = HeaderName::from_static("x-plex-token");
@@ -57,7 +75,21 @@ pub struct PlexTv {
 
 /// The state the generated client's hooks use: identity headers, token,
 /// retry policy and limits. Built by [`PlexTvBuilder`]; it appears in the
-/// generated [`Client`]'s signature, and has no API of its own.
+/// generated [`Client`]'s signature, and has no API of its own beyond a
+/// `Debug` that shows the settings (never the token).
+///
+/// ```
+/// use progenitor_client::ClientInfo;
+///
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .token("secret")
+/// #     .build()?;
+/// let shared: &plex_tv::Shared = client.api().inner();
+/// let shown = format!("{shared:?}");
+/// assert!(shown.contains("Token(<redacted>)") && !shown.contains("secret"));
+/// # Ok::<(), plex_tv::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Shared {
     settings: Arc<Settings>,
@@ -227,6 +259,17 @@ impl Client {
 impl PlexTv {
     /// A builder with the defaults: `https://plex.tv`, 10 s connect and 30 s
     /// request timeouts, [`RetryPolicy::default`], 32 MiB response limit.
+    ///
+    /// ```
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .build()?;
+    /// assert_eq!(client.base_url(), "https://plex.tv");
+    /// assert!(client.token().is_none());
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn builder() -> PlexTvBuilder {
         PlexTvBuilder::default()
     }
@@ -529,12 +572,45 @@ impl Default for PlexTvBuilder {
 
 impl PlexTvBuilder {
     /// Who is calling: the `X-Plex-*` headers. Required.
+    ///
+    /// ```
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let id = ClientIdentifier::new_random(); // store it: see load_or_create
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", id.clone()).version("1.2.0"))
+    ///     .build()?;
+    /// assert_eq!(client.identity().client_identifier(), &id);
+    ///
+    /// // Without one, build() says what is missing.
+    /// let error = PlexTv::builder().build().unwrap_err();
+    /// assert!(error.to_string().contains("PlexTvBuilder::identity"));
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn identity(mut self, identity: ClientIdentity) -> Self {
         self.identity = Some(identity);
         self
     }
 
-    /// The account token to send as `X-Plex-Token`.
+    /// The account token to send as `X-Plex-Token`: a `String`, `&str` or
+    /// [`Token`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let stored_token = fake.token().expose_secret().to_owned();
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .token(stored_token)
+    /// #   .base_url(fake.base_url())
+    ///     .build()?;
+    /// let me = client.get_user().send().await?;
+    /// println!("signed in as {:?}", me.username);
+    /// # Ok(()) }
+    /// ```
     pub fn token(mut self, token: impl Into<Token>) -> Self {
         self.token = Some(token.into());
         self
@@ -543,6 +619,27 @@ impl PlexTvBuilder {
     /// Where plex.tv is (default `https://plex.tv`), for a proxy or a fake
     /// plex.tv in tests. Plain `http` is accepted only for loopback hosts,
     /// unless [`allow_insecure_http`](Self::allow_insecure_http) is set.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let fake = FakePlexTv::start().await; // http://127.0.0.1:<port>
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random());
+    /// let client = PlexTv::builder()
+    ///     .identity(identity.clone())
+    ///     .base_url(fake.base_url())
+    ///     .token(fake.token())
+    ///     .build()?;
+    /// let me = client.get_user().send().await?;
+    /// assert_eq!(me.username.as_deref(), Some("fake-user"));
+    ///
+    /// // Plain http to anything but loopback is refused.
+    /// let remote = PlexTv::builder().identity(identity).base_url("http://plex.example.com").build();
+    /// assert!(remote.is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
@@ -551,6 +648,22 @@ impl PlexTvBuilder {
     /// Where the device-key (JWT) endpoints are (default
     /// `https://clients.plex.tv`); the same rules as
     /// [`base_url`](Self::base_url). A fake plex.tv serves both.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let fake = FakePlexTv::start().await;
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .base_url(fake.base_url())
+    ///     .clients_base_url(fake.base_url())
+    ///     .build()?;
+    /// let nonce = client.clients_api().get_auth_nonce().send().await?;
+    /// assert!(!nonce.nonce.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn clients_base_url(mut self, url: impl Into<String>) -> Self {
         self.clients_base_url = url.into();
         self
@@ -580,7 +693,21 @@ impl PlexTvBuilder {
     }
 
     /// How long before its expiry a device-key client refreshes its plex.tv
-    /// JWT (default one day).
+    /// JWT (default [`DEFAULT_REFRESH_MARGIN`](crate::DEFAULT_REFRESH_MARGIN),
+    /// one day).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, DeviceKey, PlexTv};
+    ///
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .device_key(DeviceKey::generate())
+    ///     .refresh_margin(Duration::from_secs(6 * 60 * 60)) // 6 h before expiry
+    ///     .build()?;
+    /// assert!(client.device_key().is_some());
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
         self
@@ -607,19 +734,62 @@ impl PlexTvBuilder {
         self
     }
 
-    /// The longest a request may take, body included (default 30 s).
+    /// The longest a request may take, body included (default 30 s); a
+    /// slower one ends in [`Error::Timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .timeout(Duration::from_secs(10))
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The longest connecting may take (default 10 s).
+    /// The longest connecting may take (default 10 s). Ignored with your
+    /// own [`http_client`](Self::http_client), which has its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// When failed requests are retried (default [`RetryPolicy::default`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, Error, PlexTv, RetryPolicy};
+    ///
+    /// let fake = FakePlexTv::start().await;
+    /// fake.rate_limit(1, Some(30)); // the next PIN request gets a 429
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .base_url(fake.base_url())
+    ///     .retry(RetryPolicy::none()) // report failures at once
+    ///     .build()?;
+    /// let error = client.pin_login().start().await.unwrap_err();
+    /// assert!(matches!(error, Error::RateLimited { .. }));
+    /// # Ok(()) }
+    /// ```
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -627,6 +797,23 @@ impl PlexTvBuilder {
 
     /// The largest response body accepted, in bytes (default 32 MiB); a
     /// larger one ends in [`Error::ResponseTooLarge`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, Error, PlexTv};
+    ///
+    /// let fake = FakePlexTv::start().await;
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .base_url(fake.base_url())
+    ///     .token(fake.token())
+    ///     .max_response_size(64)
+    ///     .build()?;
+    /// let error = client.get_user().send().await.map_err(Error::from).unwrap_err();
+    /// assert!(matches!(error, Error::ResponseTooLarge { limit: 64 }));
+    /// # Ok(()) }
+    /// ```
     pub fn max_response_size(mut self, bytes: u64) -> Self {
         self.max_response_size = bytes;
         self
@@ -660,7 +847,25 @@ impl PlexTvBuilder {
         self
     }
 
-    /// Checks the settings and builds the client.
+    /// Checks the settings and builds the client. Settings that cannot work
+    /// (no identity, a base URL that is not `https`) are
+    /// [`Error::InvalidInput`], with what to do instead.
+    ///
+    /// ```
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, Error, PlexTv};
+    ///
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random());
+    /// let client = PlexTv::builder().identity(identity.clone()).build()?;
+    /// # let _ = client;
+    ///
+    /// let error = PlexTv::builder()
+    ///     .identity(identity)
+    ///     .base_url("ftp://plex.tv")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(error, Error::InvalidInput { .. }));
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn build(self) -> Result<PlexTv, Error> {
         let identity = self.identity.ok_or_else(|| {
             Error::invalid_input("no identity set: call PlexTvBuilder::identity(ClientIdentity::new(..)) before build()")

@@ -9,11 +9,24 @@ impl PlexTv {
     /// and verifies it. The returned client uses the JWT and refreshes it by
     /// itself; store the key (and, if you like, [`token`](Self::token)).
     ///
-    /// ```no_run
-    /// # async fn demo(classic: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
-    /// let key = plex_tv::DeviceKey::load_or_create("device-key.pem")?;
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let classic = client;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("device-key.pem");
+    /// let key = plex_tv::DeviceKey::load_or_create(path)?;
     /// let upgraded = classic.upgrade_to_jwt(&key).await?;
+    /// assert_eq!(upgraded.device_key(), Some(&key));
     /// let me = upgraded.get_user().send().await?;
+    /// # assert_eq!(me.username.as_deref(), Some("fake-user"));
     /// # Ok(()) }
     /// ```
     pub async fn upgrade_to_jwt(&self, key: &DeviceKey) -> Result<PlexTv, Error> {
@@ -49,11 +62,21 @@ impl PlexTv {
     /// rejects (401) and that no refresh saves returns
     /// [`Error::Unauthorized`]. This method always tries, cool-down or not.
     ///
-    /// ```no_run
-    /// # async fn demo(client: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
     /// let claims = client.refresh_token().await?;
     /// println!("new JWT valid until {}", claims.expires_at());
     /// let to_store = client.current_token();
+    /// # assert!(to_store.is_some());
     /// # Ok(()) }
     /// ```
     pub async fn refresh_token(&self) -> Result<PlexJwtClaims, Error> {
@@ -73,6 +96,24 @@ impl PlexTv {
     /// is valid, and fail without a refresh attempt once it is not. Only
     /// with the `testing` feature, to make that testable in seconds; clones
     /// share the setting.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// use std::time::Duration;
+    ///
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+    /// // After a failed refresh, wait 1 s, then 2 s, then 4 s at most.
+    /// client.set_refresh_cool_down(Duration::from_secs(1), Duration::from_secs(4));
+    /// # Ok(()) }
+    /// ```
     #[cfg(feature = "testing")]
     pub fn set_refresh_cool_down(&self, first: std::time::Duration, max: std::time::Duration) {
         if let Some(session) = self.device_session() {
@@ -85,8 +126,18 @@ impl PlexTv {
     /// EdDSA, issuer `plex.tv`, audience `plex.tv` and this client's
     /// identifier, not expired, and bound to `key` (the `thumbprint` claim).
     ///
-    /// ```no_run
-    /// # async fn demo(client: plex_tv::PlexTv, key: plex_tv::DeviceKey) -> Result<(), plex_tv::Error> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let key = plex_tv::DeviceKey::generate();
+    /// # let client = client.upgrade_to_jwt(&key).await?;
     /// use plex_tv::Error;
     ///
     /// let token = client.current_token().expect("signed in");

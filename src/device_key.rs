@@ -33,9 +33,44 @@ use crate::{
 
 /// What a client JWT asks plex.tv to include about the account: every scope
 /// public clients ask for.
+///
+/// ```
+/// use jsonwebtoken::{jwk::Jwk, Algorithm, DecodingKey, Validation};
+/// use plex_tv::{ClientIdentifier, DeviceKey, DEFAULT_SCOPE};
+///
+/// let key = DeviceKey::generate();
+/// let jwt = key.client_jwt(&ClientIdentifier::new_random(), "nonce-1")?;
+///
+/// // Decoded as plex.tv does:
+/// let jwk: Jwk = serde_json::from_value(serde_json::to_value(key.public_jwk())?)?;
+/// let mut validation = Validation::new(Algorithm::EdDSA);
+/// validation.set_audience(&["plex.tv"]);
+/// let decoding_key = DecodingKey::from_jwk(&jwk)?;
+/// let claims = jsonwebtoken::decode::<serde_json::Value>(jwt.expose_secret(), &decoding_key, &validation)?.claims;
+/// assert_eq!(claims["scope"], DEFAULT_SCOPE);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const DEFAULT_SCOPE: &str = "username,email,friendly_name,restricted,anonymous,joinedAt";
 
 /// How long a client JWT is valid; plex.tv expects 5 minutes.
+///
+/// ```
+/// use jsonwebtoken::{jwk::Jwk, Algorithm, DecodingKey, Validation};
+/// use plex_tv::{ClientIdentifier, DeviceKey, CLIENT_JWT_LIFETIME};
+///
+/// let key = DeviceKey::generate();
+/// let jwt = key.client_jwt(&ClientIdentifier::new_random(), "nonce-1")?;
+///
+/// // Decoded as plex.tv does:
+/// let jwk: Jwk = serde_json::from_value(serde_json::to_value(key.public_jwk())?)?;
+/// let mut validation = Validation::new(Algorithm::EdDSA);
+/// validation.set_audience(&["plex.tv"]);
+/// let decoding_key = DecodingKey::from_jwk(&jwk)?;
+/// let claims = jsonwebtoken::decode::<serde_json::Value>(jwt.expose_secret(), &decoding_key, &validation)?.claims;
+/// let lifetime = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
+/// assert_eq!(lifetime, CLIENT_JWT_LIFETIME.as_secs());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const CLIENT_JWT_LIFETIME: Duration = Duration::from_secs(300);
 
 /// A PKCS#8 PEM Ed25519 key is about 120 bytes; anything much larger is not one.
@@ -105,6 +140,16 @@ impl DeviceKey {
     /// several processes race, one file wins and all of them return its key.
     /// A file that is not an Ed25519 key is left alone and reported as
     /// [`Error::InvalidKeyFile`].
+    ///
+    /// ```
+    /// use plex_tv::DeviceKey;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("device-key.pem");
+    /// let key = DeviceKey::load_or_create(&path)?; // created on the first run
+    /// assert_eq!(DeviceKey::load_or_create(&path)?, key); // read on later runs
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load_or_create(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         match Self::load(path) {
@@ -181,6 +226,12 @@ impl DeviceKey {
 
     /// The key id: stable for the key, the `kid` of its JWK and client JWTs,
     /// and the `thumbprint` claim of the plex.tv JWTs bound to it.
+    ///
+    /// ```
+    /// let key = plex_tv::DeviceKey::generate();
+    /// assert_eq!(key.key_id().len(), 64); // hex SHA-256
+    /// assert_eq!(key.public_jwk().kid, key.key_id());
+    /// ```
     pub fn key_id(&self) -> &str {
         &self.0.kid
     }

@@ -202,6 +202,23 @@ impl Error {
     }
 
     /// The HTTP status plex.tv answered with, if the error came from one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::Error;
+    ///
+    /// // No token: plex.tv answers 401.
+    /// let error = client.get_user().send().await.map_err(Error::from).unwrap_err();
+    /// assert_eq!(error.status(), Some(reqwest::StatusCode::UNAUTHORIZED));
+    /// assert_eq!(Error::Timeout.status(), None);
+    /// # Ok(()) }
+    /// ```
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Unauthorized { .. } | Error::TwoFactorRequired { .. } => {
@@ -215,6 +232,18 @@ impl Error {
 
     /// Whether trying again later may succeed (rate limits, outages,
     /// timeouts and broken connections).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plex_tv::Error;
+    ///
+    /// fn advice(error: &Error) -> &'static str {
+    ///     if error.is_transient() { "try again later" } else { "fix the request" }
+    /// }
+    /// let limited = Error::RateLimited { retry_after: Some(Duration::from_secs(30)) };
+    /// assert_eq!(advice(&limited), "try again later");
+    /// assert_eq!(advice(&Error::PinExpired), "fix the request");
+    /// ```
     pub fn is_transient(&self) -> bool {
         match self {
             Error::RateLimited { .. } | Error::Timeout | Error::Transport { .. } => true,
@@ -315,6 +344,25 @@ fn find_limit(error: &reqwest::Error) -> Option<u64> {
     None
 }
 
+/// What `?` does to the generated operations' errors: classifies them and
+/// redacts response bodies.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .build()?;
+/// use plex_tv::Error;
+///
+/// // No token: plex.tv answers 401.
+/// let result = client.get_user().send().await;
+/// let error = Error::from(result.unwrap_err());
+/// assert!(matches!(error, Error::Unauthorized { .. }));
+/// # Ok(()) }
+/// ```
 impl From<progenitor_client::Error<crate::types::ErrorResponse>> for Error {
     fn from(error: progenitor_client::Error<crate::types::ErrorResponse>) -> Self {
         use progenitor_client::Error as E;

@@ -19,6 +19,16 @@ pub struct WebhookUrls {
 
 impl WebhookUrls {
     /// The URLs, in order; an empty list removes every webhook.
+    ///
+    /// ```
+    /// use plex_tv::{PlexTv, WebhookUrls};
+    ///
+    /// async fn replace_webhooks(client: &PlexTv) -> Result<(), plex_tv::Error> {
+    ///     let urls = WebhookUrls::new(["https://example.com/plex-hook"]);
+    ///     client.set_webhooks().body(urls).send().await?;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn new<I, S>(urls: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -30,17 +40,41 @@ impl WebhookUrls {
     }
 
     /// The URLs.
+    ///
+    /// ```
+    /// let urls = plex_tv::WebhookUrls::new(["https://example.com/a"]);
+    /// assert_eq!(urls.urls(), ["https://example.com/a"]);
+    /// ```
     pub fn urls(&self) -> &[String] {
         &self.urls
     }
 }
 
+/// Collects URLs, for example from a configuration file's lines.
+///
+/// ```
+/// use plex_tv::WebhookUrls;
+///
+/// let config = "https://example.com/a\nhttps://example.com/b\n";
+/// let urls: WebhookUrls = config.lines().collect();
+/// assert_eq!(urls.urls().len(), 2);
+/// ```
 impl<S: Into<String>> FromIterator<S> for WebhookUrls {
     fn from_iter<I: IntoIterator<Item = S>>(urls: I) -> Self {
         WebhookUrls::new(urls)
     }
 }
 
+/// Writes the form body plex.tv expects: `urls[]` repeated, in order.
+///
+/// ```
+/// let urls = plex_tv::WebhookUrls::new(["https://a.example/x", "https://b.example/y"]);
+/// assert_eq!(
+///     serde_urlencoded::to_string(&urls)?,
+///     "urls%5B%5D=https%3A%2F%2Fa.example%2Fx&urls%5B%5D=https%3A%2F%2Fb.example%2Fy"
+/// );
+/// # Ok::<(), serde_urlencoded::ser::Error>(())
+/// ```
 impl Serialize for WebhookUrls {
     /// A sequence of `("urls[]", url)` pairs: the one shape that
     /// serde_urlencoded writes as a repeated key.

@@ -44,6 +44,14 @@ pub struct ClientIdentifier(String);
 impl ClientIdentifier {
     /// A new random identifier (a UUID v4). Store it: a new identifier on
     /// every run shows up as a new device of the user's account.
+    ///
+    /// ```
+    /// use plex_tv::ClientIdentifier;
+    ///
+    /// let id = ClientIdentifier::new_random();
+    /// assert_ne!(id, ClientIdentifier::new_random());
+    /// assert_eq!(id.as_str().len(), 36); // a UUID
+    /// ```
     pub fn new_random() -> Self {
         ClientIdentifier(uuid::Uuid::new_v4().to_string())
     }
@@ -113,6 +121,13 @@ impl ClientIdentifier {
     }
 
     /// The identifier's text.
+    ///
+    /// ```
+    /// let id: plex_tv::ClientIdentifier = "my-app-7f3c".parse()?;
+    /// assert_eq!(id.as_str(), "my-app-7f3c");
+    /// assert_eq!(id.to_string(), "my-app-7f3c");
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -187,28 +202,101 @@ macro_rules! optional_fields {
 
 optional_fields! {
     /// `X-Plex-Version`: your application's version.
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+    ///     .version("1.2.0");
+    /// assert!(identity.headers().contains(&("X-Plex-Version", "1.2.0")));
+    /// ```
     version,
     /// `X-Plex-Platform`: the OS or platform (`Linux`, `Windows`, `iOS`, `Web`).
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+    ///     .platform("Web");
+    /// assert!(identity.headers().contains(&("X-Plex-Platform", "Web")));
+    /// ```
     platform,
     /// `X-Plex-Platform-Version`: the OS version.
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+    ///     .platform_version("14.4");
+    /// assert!(identity.headers().contains(&("X-Plex-Platform-Version", "14.4")));
+    /// ```
     platform_version,
     /// `X-Plex-Device`: the kind or model of device (`PC`, `iPhone3,2`).
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+    ///     .device("PC");
+    /// assert!(identity.headers().contains(&("X-Plex-Device", "PC")));
+    /// ```
     device,
     /// `X-Plex-Device-Name`: the friendly name shown in the user's device list.
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+    ///     .device_name("Living room PC");
+    /// assert!(identity.headers().contains(&("X-Plex-Device-Name", "Living room PC")));
+    /// ```
     device_name,
     /// `X-Plex-Model`.
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+    ///     .model("NUC11");
+    /// assert!(identity.headers().contains(&("X-Plex-Model", "NUC11")));
+    /// ```
     model,
     /// `X-Plex-Device-Vendor`.
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+    ///     .vendor("Intel");
+    /// assert!(identity.headers().contains(&("X-Plex-Device-Vendor", "Intel")));
+    /// ```
     vendor,
     /// `X-Plex-Provides`: capabilities, for example `controller`.
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+    ///     .provides("controller");
+    /// assert!(identity.headers().contains(&("X-Plex-Provides", "controller")));
+    /// ```
     provides,
     /// `X-Plex-Language`: the UI language, for example `en`.
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random())
+    ///     .language("en");
+    /// assert!(identity.headers().contains(&("X-Plex-Language", "en")));
+    /// ```
     language,
 }
 
 impl ClientIdentity {
     /// An identity for `product` (shown in the user's device list) with the
     /// given identifier. The platform defaults to this OS.
+    ///
+    /// ```
+    /// use plex_tv::{ClientIdentifier, ClientIdentity};
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("client-id");
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::load_or_create(path)?);
+    /// assert!(identity.headers().contains(&("X-Plex-Device-Name", "My App")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(product: impl Into<String>, client_identifier: ClientIdentifier) -> Self {
         ClientIdentity {
             product: product.into(),
@@ -226,17 +314,47 @@ impl ClientIdentity {
     }
 
     /// The product name (`X-Plex-Product`).
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", ClientIdentifier::new_random());
+    /// assert_eq!(identity.product(), "My App");
+    /// ```
     pub fn product(&self) -> &str {
         &self.product
     }
 
     /// The client identifier (`X-Plex-Client-Identifier`).
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let id = ClientIdentifier::new_random();
+    /// let identity = ClientIdentity::new("My App", id.clone());
+    /// assert_eq!(identity.client_identifier(), &id);
+    /// ```
     pub fn client_identifier(&self) -> &ClientIdentifier {
         &self.client_identifier
     }
 
     /// Every identity header with its value, in a stable order. The device
     /// name falls back to the product name.
+    ///
+    /// ```
+    /// # use plex_tv::{ClientIdentifier, ClientIdentity};
+    /// let identity = ClientIdentity::new("My App", "my-app-7f3c".parse()?).platform("Linux");
+    /// for (name, value) in identity.headers() {
+    ///     println!("{name}: {value}");
+    /// }
+    /// assert_eq!(
+    ///     identity.headers()[..3],
+    ///     [
+    ///         ("X-Plex-Product", "My App"),
+    ///         ("X-Plex-Client-Identifier", "my-app-7f3c"),
+    ///         ("X-Plex-Device-Name", "My App"),
+    ///     ]
+    /// );
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn headers(&self) -> Vec<(&'static str, &str)> {
         let optional = [
             ("X-Plex-Version", &self.version),

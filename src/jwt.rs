@@ -11,14 +11,42 @@ use tokio::sync::Mutex;
 use crate::{Client, Error};
 
 /// The issuer of plex.tv JWTs, and one of their audiences.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .clients_base_url(fake.base_url())
+/// #     .token(fake.token())
+/// #     .build()?;
+/// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+/// let claims = client.refresh_token().await?;
+/// assert_eq!(claims.iss, plex_tv::PLEX_ISSUER);
+/// assert!(claims.aud.iter().any(|aud| aud == plex_tv::PLEX_ISSUER));
+/// # Ok(()) }
+/// ```
 pub const PLEX_ISSUER: &str = "plex.tv";
 
 /// The claims of a verified plex.tv JWT.
 ///
-/// ```no_run
-/// # async fn demo(client: plex_tv::PlexTv, key: plex_tv::DeviceKey) -> Result<(), plex_tv::Error> {
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .clients_base_url(fake.base_url())
+/// #     .token(fake.token())
+/// #     .build()?;
+/// # let key = plex_tv::DeviceKey::generate();
+/// # let client = client.upgrade_to_jwt(&key).await?;
 /// let token = client.current_token().expect("signed in");
 /// let claims = client.verify_jwt(&token, &key).await?;
+/// assert_eq!(claims.thumbprint, key.key_id());
 /// println!("valid until {}", claims.expires_at());
 /// # Ok(()) }
 /// ```
@@ -40,6 +68,23 @@ pub struct PlexJwtClaims {
 
 impl PlexJwtClaims {
     /// When the token expires.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+    /// let claims = client.refresh_token().await?;
+    /// assert!(claims.expires_at() > chrono::Utc::now());
+    /// println!("valid until {}", claims.expires_at().to_rfc3339());
+    /// # Ok(()) }
+    /// ```
     pub fn expires_at(&self) -> DateTime<Utc> {
         DateTime::from_timestamp(self.exp, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }

@@ -44,15 +44,79 @@ use url::Url;
 use crate::{refresh, types, DeviceKey, Error, PlexTv, RetryPolicy};
 
 /// The hosted sign-in page for strong PINs.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .build()?;
+/// use plex_tv::pin::AUTH_PAGE;
+///
+/// let pin = client.pin_login().start().await?;
+/// assert!(pin.auth_url().as_str().starts_with(AUTH_PAGE));
+/// # Ok(()) }
+/// ```
 pub const AUTH_PAGE: &str = "https://app.plex.tv/auth";
 
 /// Where users type a 4-character link code.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .build()?;
+/// use plex_tv::pin::LINK_PAGE;
+///
+/// let pin = client.pin_login().link_code().start().await?;
+/// println!("Go to {LINK_PAGE} and enter {}", pin.code());
+/// assert_eq!(pin.link_url().as_str(), LINK_PAGE);
+/// # Ok(()) }
+/// ```
 pub const LINK_PAGE: &str = "https://plex.tv/link";
 
-/// The shortest poll interval accepted; plex.tv answers faster polling with 429.
+/// The shortest poll interval accepted; plex.tv answers faster polling with
+/// 429. A shorter interval is raised to it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .build()?;
+/// use plex_tv::pin::MIN_POLL_INTERVAL;
+///
+/// # fake.approve_after_polls(1);
+/// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+/// let signed_in = pin.wait().await?;
+/// # assert_eq!(signed_in.token(), Some(&fake.token()));
+/// # Ok(()) }
+/// ```
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// The longest poll interval accepted: a PIN lives 15 to 30 minutes.
+/// The longest poll interval accepted: a PIN lives 15 to 30 minutes. A
+/// longer interval is lowered to it.
+///
+/// ```
+/// use std::time::Duration;
+/// use plex_tv::pin::MAX_POLL_INTERVAL;
+///
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .build()?;
+/// // Polls every minute, not every ten.
+/// let login = client.pin_login().poll_interval(Duration::from_secs(600));
+/// assert_eq!(MAX_POLL_INTERVAL, Duration::from_secs(60));
+/// # let _ = login;
+/// # Ok::<(), plex_tv::Error>(())
+/// ```
 pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The longest wait a 429 can impose between polls.
@@ -71,6 +135,24 @@ const VALUE: &AsciiSet = &NON_ALPHANUMERIC
 impl PlexTv {
     /// Starts configuring a PIN sign-in. No token is needed: the PIN is
     /// created and polled without one, with this client's identity.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// # fake.approve_after_polls(1);
+    /// let pin = client.pin_login().start().await?;
+    /// println!("Open {} to sign in", pin.auth_url());
+    /// let signed_in = pin.wait().await?;
+    /// let me = signed_in.get_user().send().await?;
+    /// # assert_eq!(signed_in.token(), Some(&fake.token()));
+    /// # let _ = me;
+    /// # Ok(()) }
+    /// ```
     pub fn pin_login(&self) -> PinLoginBuilder {
         PinLoginBuilder {
             client: self.without_token(),
@@ -111,6 +193,20 @@ pub struct PinLoginBuilder {
 
 impl PinLoginBuilder {
     /// A strong PIN, for the hosted sign-in page (the default).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().strong().start().await?;
+    /// // The long code travels inside the URL; users never type it.
+    /// assert!(pin.auth_url().as_str().contains(pin.code()));
+    /// # Ok(()) }
+    /// ```
     pub fn strong(mut self) -> Self {
         self.strong = true;
         self
@@ -118,12 +214,43 @@ impl PinLoginBuilder {
 
     /// A 4-character code that the user types at <https://plex.tv/link>,
     /// for devices without a browser.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().link_code().start().await?;
+    /// assert_eq!(pin.code().len(), 4);
+    /// println!("Go to {} and enter {}", pin.link_url(), pin.code());
+    /// # Ok(()) }
+    /// ```
     pub fn link_code(mut self) -> Self {
         self.strong = false;
         self
     }
 
     /// Where the browser goes after signing in on the hosted page.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client
+    ///     .pin_login()
+    ///     .forward_url("https://example.com/signed-in")
+    ///     .start()
+    ///     .await?;
+    /// assert!(pin.auth_url().as_str().contains("forwardUrl=https%3A%2F%2Fexample.com%2Fsigned-in"));
+    /// # Ok(()) }
+    /// ```
     pub fn forward_url(mut self, url: impl Into<String>) -> Self {
         self.forward_url = Some(url.into());
         self
@@ -131,12 +258,55 @@ impl PinLoginBuilder {
 
     /// How often to poll (default 1 s, from [`MIN_POLL_INTERVAL`] to
     /// [`MAX_POLL_INTERVAL`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use std::time::Duration;
+    ///
+    /// # fake.approve_after_polls(1);
+    /// let pin = client
+    ///     .pin_login()
+    ///     .poll_interval(Duration::from_millis(500))
+    ///     .start()
+    ///     .await?;
+    /// let signed_in = pin.wait().await?;
+    /// # let _ = signed_in;
+    /// # Ok(()) }
+    /// ```
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval.clamp(MIN_POLL_INTERVAL, MAX_POLL_INTERVAL);
         self
     }
 
-    /// Give up after this long (default: when the PIN expires).
+    /// Give up after this long (default: when the PIN expires); the sign-in
+    /// then ends with [`Error::PinTimedOut`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use std::time::Duration;
+    /// use plex_tv::Error;
+    ///
+    /// let pin = client
+    ///     .pin_login()
+    ///     .timeout(Duration::from_millis(300))
+    ///     .start()
+    ///     .await?;
+    /// // Nobody approves it here.
+    /// assert!(matches!(pin.wait().await, Err(Error::PinTimedOut(_))));
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -146,12 +316,51 @@ impl PinLoginBuilder {
     /// public JWK, polls prove possession of the key, and the signed-in
     /// client's token is a plex.tv JWT that it verifies and refreshes by
     /// itself. The requests go to `https://clients.plex.tv`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::{pin::MIN_POLL_INTERVAL, DeviceKey};
+    ///
+    /// # fake.approve_after_polls(1);
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("device-key.pem");
+    /// let key = DeviceKey::load_or_create(path)?;
+    /// let pin = client
+    ///     .pin_login()
+    ///     .device_key(key.clone())
+    /// #   .poll_interval(MIN_POLL_INTERVAL)
+    ///     .start()
+    ///     .await?;
+    /// let signed_in = pin.wait().await?;
+    /// assert_eq!(signed_in.device_key(), Some(&key));
+    /// # Ok(()) }
+    /// ```
     pub fn device_key(mut self, key: DeviceKey) -> Self {
         self.device_key = Some(key);
         self
     }
 
     /// Creates the PIN on plex.tv.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().link_code().start().await?;
+    /// println!("PIN {} expires at {:?}", pin.id(), pin.expires_at());
+    /// # Ok(()) }
+    /// ```
     pub async fn start(self) -> Result<PendingPin, Error> {
         let started = Instant::now();
         let pin = self.create().await?;
@@ -214,7 +423,28 @@ fn expiry_instant(pin: &types::Pin, created: Instant) -> Option<Instant> {
     created.checked_add(left.to_std().unwrap_or(Duration::ZERO))
 }
 
-/// A PIN waiting for the user's approval.
+/// A PIN waiting for the user's approval, from
+/// [`PinLoginBuilder::start`]: show it, then [`wait`](Self::wait) for the
+/// approval or follow the [`events`](Self::events).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .build()?;
+/// let pin = client.pin_login().link_code().start().await?;
+/// println!("Go to {} and enter {}", pin.link_url(), pin.code());
+/// if let Some(qr) = pin.qr_url() {
+///     println!("or scan the QR code at {qr}");
+/// }
+/// # fake.approve(pin.id());
+/// let signed_in = pin.wait().await?;
+/// # let _ = signed_in;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct PendingPin {
     client: PlexTv,
@@ -230,27 +460,95 @@ pub struct PendingPin {
 
 impl PendingPin {
     /// The PIN's id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().start().await?;
+    /// assert_eq!(pin.id(), pin.pin().id);
+    /// # Ok(()) }
+    /// ```
     pub fn id(&self) -> i64 {
         self.pin.id
     }
 
     /// The code: show it for link codes; it is part of `auth_url` for strong PINs.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().link_code().start().await?;
+    /// println!("Enter {} at https://plex.tv/link", pin.code());
+    /// # Ok(()) }
+    /// ```
     pub fn code(&self) -> &str {
         &self.pin.code
     }
 
     /// When the PIN expires, as plex.tv reported it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().start().await?;
+    /// if let Some(at) = pin.expires_at() {
+    ///     println!("sign in before {}", at.format("%H:%M"));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.pin.expires_at
     }
 
     /// How long until the PIN expires.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().start().await?;
+    /// let left = pin.time_left().expect("plex.tv says when");
+    /// println!("{} minutes left to sign in", left.as_secs() / 60);
+    /// # Ok(()) }
+    /// ```
     pub fn time_left(&self) -> Option<Duration> {
         self.expires
             .map(|at| at.saturating_duration_since(Instant::now()))
     }
 
     /// The PIN as plex.tv sent it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().start().await?;
+    /// assert_eq!(pin.pin().code, pin.code());
+    /// # Ok(()) }
+    /// ```
     pub fn pin(&self) -> &types::Pin {
         &self.pin
     }
@@ -259,8 +557,14 @@ impl PendingPin {
     /// `code`, every `context[device][...]` value of the identity and
     /// `forwardUrl`, each percent-encoded.
     ///
-    /// ```no_run
-    /// # async fn demo(client: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
     /// let pin = client.pin_login().forward_url("https://example.com/done").start().await?;
     /// assert!(pin.auth_url().as_str().starts_with("https://app.plex.tv/auth#?"));
     /// # Ok(()) }
@@ -274,11 +578,38 @@ impl PendingPin {
     }
 
     /// Where the user types a link code: <https://plex.tv/link>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().link_code().start().await?;
+    /// assert_eq!(pin.link_url().as_str(), "https://plex.tv/link");
+    /// # Ok(()) }
+    /// ```
     pub fn link_url(&self) -> Url {
         Url::parse(LINK_PAGE).expect("a valid constant URL")
     }
 
     /// The URL of a QR code image that leads to the link page (link codes).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().link_code().start().await?;
+    /// let qr = pin.qr_url().expect("a link code has a QR code");
+    /// println!("scan {qr} to sign in");
+    /// # Ok(()) }
+    /// ```
     pub fn qr_url(&self) -> Option<Url> {
         let qr = self.pin.qr.clone();
         let qr = qr.unwrap_or_else(|| format!("https://plex.tv/api/v2/pins/qr/{}", self.pin.code));
@@ -287,12 +618,49 @@ impl PendingPin {
 
     /// A handle that stops the sign-in from elsewhere (a GUI's cancel
     /// button, say); [`wait`](Self::wait) then ends with [`Error::Cancelled`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::Error;
+    ///
+    /// let pin = client.pin_login().start().await?;
+    /// let handle = pin.cancel_handle();
+    /// let on_cancel_clicked = move || handle.cancel();
+    /// # on_cancel_clicked();
+    /// assert!(matches!(pin.wait().await, Err(Error::Cancelled)));
+    /// # Ok(()) }
+    /// ```
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle(self.cancel.clone())
     }
 
     /// Polls until the PIN is approved, and returns the signed-in client:
-    /// the same identity and settings, with the new token.
+    /// the same identity and settings, with the new token. Ends with an
+    /// error when the PIN expires ([`Error::PinExpired`]), times out,
+    /// is cancelled or rejected.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// # fake.approve_after_polls(1);
+    /// let pin = client.pin_login().start().await?;
+    /// println!("Open {}", pin.auth_url());
+    /// let signed_in = pin.wait().await?;
+    /// let token = signed_in.token().expect("signed in"); // store it
+    /// # assert_eq!(token, &fake.token());
+    /// # Ok(()) }
+    /// ```
     pub async fn wait(self) -> Result<PlexTv, Error> {
         let mut events = pin!(self.events());
         while let Some(event) = events.next().await {
@@ -305,6 +673,32 @@ impl PendingPin {
 
     /// The sign-in as a stream of [`PinEvent`]s, for UIs that show progress.
     /// It ends after the final event, which is the outcome `wait` returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use futures_util::StreamExt;
+    /// use plex_tv::{pin::MIN_POLL_INTERVAL, PinEvent};
+    ///
+    /// # fake.approve_after_polls(2);
+    /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+    /// let mut events = std::pin::pin!(pin.events());
+    /// while let Some(event) = events.next().await {
+    ///     if let PinEvent::Waiting { time_left } = &event {
+    ///         println!("waiting for approval, {time_left:?} left");
+    ///     }
+    ///     if let Some(outcome) = event.into_outcome() {
+    ///         let signed_in = outcome?;
+    ///         println!("signed in with {:?}", signed_in.token());
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn events(self) -> impl Stream<Item = PinEvent> + Send {
         let next_poll = later(Instant::now(), self.poll_interval);
         futures_util::stream::unfold(Some((self, next_poll, 0u32)), |state| async move {
@@ -467,18 +861,83 @@ pub(crate) fn auth_url(
         .expect("percent-encoded pairs form a valid URL")
 }
 
-/// Stops a pending sign-in from another task or a UI callback.
+/// Stops a pending sign-in from another task or a UI callback; get one
+/// from [`PendingPin::cancel_handle`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .build()?;
+/// use plex_tv::Error;
+///
+/// let pin = client.pin_login().start().await?;
+/// let handle = pin.cancel_handle();
+/// tokio::spawn(async move {
+///     // The user gave up.
+///     handle.cancel();
+/// });
+/// assert!(matches!(pin.wait().await, Err(Error::Cancelled)));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct CancelHandle(CancellationToken);
 
 impl CancelHandle {
-    /// Stops polling; the sign-in ends with [`Error::Cancelled`].
+    /// Stops polling; the sign-in ends with [`Error::Cancelled`]. Calling it
+    /// again, or after the sign-in ended, does nothing.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().start().await?;
+    /// let handle = pin.cancel_handle();
+    /// handle.cancel();
+    /// assert!(pin.wait().await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn cancel(&self) {
         self.0.cancel();
     }
 }
 
 /// Progress of a PIN sign-in, from [`PendingPin::events`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .build()?;
+/// use futures_util::StreamExt;
+/// use plex_tv::{pin::MIN_POLL_INTERVAL, PinEvent};
+///
+/// # fake.approve_after_polls(1);
+/// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+/// let mut events = std::pin::pin!(pin.events());
+/// while let Some(event) = events.next().await {
+///     match event {
+///         PinEvent::Waiting { time_left } => println!("waiting, {time_left:?} left"),
+///         PinEvent::Retrying { retry_in, reason } => println!("{reason}; retrying in {retry_in:?}"),
+///         PinEvent::Authorized(signed_in) => println!("signed in: {:?}", signed_in.token()),
+///         PinEvent::Expired | PinEvent::TimedOut(_) => println!("too late: start again"),
+///         PinEvent::Cancelled => println!("cancelled"),
+///         PinEvent::Rejected(error) => return Err(error),
+///         _ => {}
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum PinEvent {
@@ -508,11 +967,25 @@ pub enum PinEvent {
 
 impl PinEvent {
     /// Whether this event ends the sign-in.
+    ///
+    /// ```
+    /// use plex_tv::PinEvent;
+    ///
+    /// assert!(!PinEvent::Waiting { time_left: None }.is_final());
+    /// assert!(PinEvent::Expired.is_final());
+    /// ```
     pub fn is_final(&self) -> bool {
         !matches!(self, PinEvent::Waiting { .. } | PinEvent::Retrying { .. })
     }
 
     /// The outcome, for final events: what [`PendingPin::wait`] returns.
+    ///
+    /// ```
+    /// use plex_tv::{Error, PinEvent};
+    ///
+    /// assert!(PinEvent::Waiting { time_left: None }.into_outcome().is_none());
+    /// assert!(matches!(PinEvent::Expired.into_outcome(), Some(Err(Error::PinExpired))));
+    /// ```
     pub fn into_outcome(self) -> Option<Result<PlexTv, Error>> {
         match self {
             PinEvent::Waiting { .. } | PinEvent::Retrying { .. } => None,
@@ -530,9 +1003,21 @@ impl PlexTv {
     /// client's account (the phone side of [`PinLoginBuilder::link_code`]).
     /// Sent as product `Plex SSO`, like plex.tv's own apps.
     ///
-    /// ```no_run
-    /// # async fn demo(signed_in: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
-    /// signed_in.link_pin("ABCD").await?;
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// # let tv = client;
+    /// # let pin = tv.pin_login().link_code().poll_interval(plex_tv::pin::MIN_POLL_INTERVAL).start().await?;
+    /// # let code = pin.code().to_owned();
+    /// # let signed_in = tv.with_token(fake.token());
+    /// // On the phone, signed in; `code` is what the TV shows.
+    /// signed_in.link_pin(&code).await?;
+    /// # assert!(pin.wait().await.is_ok());
     /// # Ok(()) }
     /// ```
     pub async fn link_pin(&self, code: &str) -> Result<(), Error> {

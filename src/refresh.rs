@@ -25,7 +25,21 @@ use crate::{
     types, Client, DeviceKey, Error, Token,
 };
 
-/// How long before expiry a JWT is refreshed, unless configured otherwise.
+/// How long before expiry a JWT is refreshed, unless configured otherwise
+/// with [`PlexTvBuilder::refresh_margin`](crate::PlexTvBuilder::refresh_margin).
+///
+/// ```
+/// use plex_tv::{ClientIdentifier, ClientIdentity, DeviceKey, PlexTv, DEFAULT_REFRESH_MARGIN};
+///
+/// // Refresh two days ahead, for a device that is often offline for a day.
+/// let client = PlexTv::builder()
+///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+///     .device_key(DeviceKey::generate())
+///     .refresh_margin(DEFAULT_REFRESH_MARGIN * 2)
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), plex_tv::Error>(())
+/// ```
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The first cool-down after a failed refresh; it doubles with each failure

@@ -36,6 +36,14 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     /// 4 attempts, delays from 250 ms doubling up to 8 s, at most 60 s in all.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plex_tv::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::default();
+    /// assert_eq!((policy.attempts(), policy.elapsed_limit()), (4, Duration::from_secs(60)));
+    /// ```
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 4,
@@ -49,6 +57,17 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// No retries: every request is sent once.
+    ///
+    /// ```
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv, RetryPolicy};
+    ///
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .retry(RetryPolicy::none())
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
     pub fn none() -> Self {
         RetryPolicy {
             max_attempts: 1,
@@ -57,12 +76,27 @@ impl RetryPolicy {
     }
 
     /// The most times a request is sent, the first included (at least 1).
+    ///
+    /// ```
+    /// use plex_tv::RetryPolicy;
+    ///
+    /// assert_eq!(RetryPolicy::default().max_attempts(6).attempts(), 6);
+    /// assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
+    /// ```
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
     /// The delay before the first retry; later ones double.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plex_tv::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::default().initial_delay(Duration::from_secs(1));
+    /// # let _ = policy;
+    /// ```
     pub fn initial_delay(mut self, delay: Duration) -> Self {
         self.initial_delay = delay;
         self
@@ -70,12 +104,30 @@ impl RetryPolicy {
 
     /// The longest delay between two attempts (a `Retry-After` may ask for
     /// more, within `max_elapsed`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plex_tv::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::default()
+    ///     .initial_delay(Duration::from_millis(500))
+    ///     .max_delay(Duration::from_secs(4)); // doubling no further than 4 s
+    /// # let _ = policy;
+    /// ```
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
     }
 
     /// The longest time from the first send to the start of the last retry.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plex_tv::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::default().max_elapsed(Duration::from_secs(10));
+    /// assert_eq!(policy.elapsed_limit(), Duration::from_secs(10));
+    /// ```
     pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
         self.max_elapsed = elapsed;
         self
@@ -83,17 +135,39 @@ impl RetryPolicy {
 
     /// Whether delays are randomised (on by default, so that many clients
     /// failing together do not retry together).
+    ///
+    /// ```
+    /// use plex_tv::RetryPolicy;
+    ///
+    /// // Exact delays, for a test that counts them.
+    /// let predictable = RetryPolicy::default().jitter(false);
+    /// assert_ne!(predictable, RetryPolicy::default());
+    /// ```
     pub fn jitter(mut self, jitter: bool) -> Self {
         self.jitter = jitter;
         self
     }
 
     /// The most times a request is sent.
+    ///
+    /// ```
+    /// use plex_tv::RetryPolicy;
+    ///
+    /// assert_eq!(RetryPolicy::default().attempts(), 4);
+    /// assert_eq!(RetryPolicy::none().attempts(), 1);
+    /// ```
     pub fn attempts(&self) -> u32 {
         self.max_attempts
     }
 
     /// The longest time spent retrying.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plex_tv::RetryPolicy;
+    ///
+    /// assert_eq!(RetryPolicy::default().elapsed_limit(), Duration::from_secs(60));
+    /// ```
     pub fn elapsed_limit(&self) -> Duration {
         self.max_elapsed
     }

@@ -50,9 +50,45 @@ use crate::Token;
 mod jwt;
 
 /// The token that approved PINs carry, unless changed with [`FakePlexTv::set_token`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .build()?;
+/// use plex_tv::pin::MIN_POLL_INTERVAL;
+///
+/// use plex_tv::testing::FAKE_TOKEN;
+///
+/// fake.approve_after_polls(1);
+/// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+/// let signed_in = pin.wait().await?;
+/// assert_eq!(signed_in.token().unwrap().expose_secret(), FAKE_TOKEN);
+/// # Ok(()) }
+/// ```
 pub const FAKE_TOKEN: &str = "fake-plex-token-0123456789";
 
-/// A request the fake server received.
+/// A request the fake server received, from [`FakePlexTv::requests`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// # let fake = plex_tv::testing::FakePlexTv::start().await;
+/// # let client = plex_tv::PlexTv::builder()
+/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+/// #     .base_url(fake.base_url())
+/// #     .build()?;
+/// client.with_token(fake.token()).get_user().send().await?;
+///
+/// let request = fake.requests().pop().expect("one request");
+/// assert_eq!((request.method.as_str(), request.path.as_str()), ("GET", "/api/v2/user"));
+/// assert!(request.had_token);
+/// assert_eq!(request.client_identifier.as_deref(), Some(client.identity().client_identifier().as_str()));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct RecordedRequest {
     /// When it arrived.
@@ -68,6 +104,28 @@ pub struct RecordedRequest {
 }
 
 /// A fake plex.tv. Dropping it stops the server.
+///
+/// Each test starts its own, points a client at it and decides when PINs
+/// are approved:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plex_tv::Error> {
+/// use plex_tv::{pin::MIN_POLL_INTERVAL, testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
+///
+/// let fake = FakePlexTv::start().await;
+/// let client = PlexTv::builder()
+///     .identity(ClientIdentity::new("Test", ClientIdentifier::new_random()))
+///     .base_url(fake.base_url())
+///     .clients_base_url(fake.base_url())
+///     .build()?;
+///
+/// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+/// fake.approve(pin.id()); // the user signs in
+/// let signed_in = pin.wait().await?;
+/// assert_eq!(signed_in.token(), Some(&fake.token()));
+/// # Ok(()) }
+/// ```
 pub struct FakePlexTv {
     server: MockServer,
     state: Arc<Mutex<State>>,
@@ -111,6 +169,14 @@ impl FakePin {
 
 impl FakePlexTv {
     /// Starts a fake plex.tv on a loopback port.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// assert!(fake.pin_ids().is_empty());
+    /// # }
+    /// ```
     pub async fn start() -> FakePlexTv {
         let fake = FakePlexTv {
             server: MockServer::start_async().await,
@@ -120,27 +186,107 @@ impl FakePlexTv {
         fake
     }
 
-    /// The URL to pass to [`PlexTvBuilder::base_url`](crate::PlexTvBuilder::base_url).
+    /// The URL to pass to [`PlexTvBuilder::base_url`](crate::PlexTvBuilder::base_url)
+    /// (and [`clients_base_url`](crate::PlexTvBuilder::clients_base_url)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let fake = FakePlexTv::start().await;
+    /// assert!(fake.base_url().starts_with("http://127.0.0.1:"));
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("Test", ClientIdentifier::new_random()))
+    ///     .base_url(fake.base_url())
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
     pub fn base_url(&self) -> String {
         self.server.base_url()
     }
 
     /// The token approved PINs hand out, which the account endpoints accept.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// // A client that is already signed in, without a PIN sign-in.
+    /// let signed_in = client.with_token(fake.token());
+    /// let me = signed_in.get_user().send().await?;
+    /// assert_eq!(me.username.as_deref(), Some("fake-user"));
+    /// # Ok(()) }
+    /// ```
     pub fn token(&self) -> Token {
         Token::new(self.state().token.clone())
     }
 
     /// Changes the token that approvals hand out and endpoints accept.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// fake.set_token("token-from-my-keyring");
+    /// let signed_in = client.with_token("token-from-my-keyring");
+    /// assert!(signed_in.get_user().send().await.is_ok());
+    /// # Ok(()) }
+    /// ```
     pub fn set_token(&self, token: impl Into<String>) {
         self.state().token = token.into();
     }
 
     /// PINs created from now on are approved at their `polls`-th poll.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::pin::MIN_POLL_INTERVAL;
+    ///
+    /// fake.approve_after_polls(1);
+    /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+    /// let id = pin.id();
+    /// pin.wait().await?;
+    /// assert_eq!(fake.polls(id), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn approve_after_polls(&self, polls: u32) {
         self.state().approve_after = Some(polls.max(1));
     }
 
     /// Approves a PIN now, as if the user signed in.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::pin::MIN_POLL_INTERVAL;
+    ///
+    /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+    /// fake.approve(pin.id());
+    /// let signed_in = pin.wait().await?;
+    /// # let _ = signed_in;
+    /// # Ok(()) }
+    /// ```
     pub fn approve(&self, pin_id: i64) {
         if let Some(pin) = self.state().pins.get_mut(&pin_id) {
             pin.approved = true;
@@ -148,6 +294,22 @@ impl FakePlexTv {
     }
 
     /// Approves every PIN created so far.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::pin::MIN_POLL_INTERVAL;
+    ///
+    /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+    /// fake.approve_all();
+    /// assert!(pin.wait().await.is_ok());
+    /// # Ok(()) }
+    /// ```
     pub fn approve_all(&self) {
         self.state()
             .pins
@@ -156,6 +318,24 @@ impl FakePlexTv {
     }
 
     /// Expires a PIN now: later polls answer 404.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::pin::MIN_POLL_INTERVAL;
+    ///
+    /// use plex_tv::Error;
+    ///
+    /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+    /// fake.expire(pin.id());
+    /// assert!(matches!(pin.wait().await, Err(Error::PinExpired)));
+    /// # Ok(()) }
+    /// ```
     pub fn expire(&self, pin_id: i64) {
         if let Some(pin) = self.state().pins.get_mut(&pin_id) {
             pin.expired = true;
@@ -164,12 +344,54 @@ impl FakePlexTv {
 
     /// PINs created from now on expire after `lifetime` (default 30 min);
     /// `expiresIn` and `expiresAt` say so.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::pin::MIN_POLL_INTERVAL;
+    ///
+    /// use std::time::Duration;
+    /// use plex_tv::Error;
+    ///
+    /// fake.pin_lifetime(Duration::from_secs(1));
+    /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+    /// assert!(pin.time_left().unwrap() <= Duration::from_secs(1));
+    /// assert!(matches!(pin.wait().await, Err(Error::PinExpired)));
+    /// # Ok(()) }
+    /// ```
     pub fn pin_lifetime(&self, lifetime: Duration) {
         self.state().pin_lifetime = lifetime;
     }
 
     /// The next `count` PIN requests are answered 429, with `Retry-After`
     /// in seconds when given.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use std::time::Duration;
+    /// use plex_tv::{Error, PlexTv, RetryPolicy};
+    ///
+    /// fake.rate_limit(1, Some(30));
+    /// let impatient = PlexTv::builder()
+    ///     .identity(client.identity().clone())
+    ///     .base_url(fake.base_url())
+    ///     .retry(RetryPolicy::none())
+    ///     .build()?;
+    /// let error = impatient.pin_login().start().await.unwrap_err();
+    /// assert!(matches!(error, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(30)));
+    /// # Ok(()) }
+    /// ```
     pub fn rate_limit(&self, count: u32, retry_after: Option<u64>) {
         let mut state = self.state();
         state.rate_limited = count;
@@ -178,6 +400,24 @@ impl FakePlexTv {
 
     /// The next `count` PIN polls fail with `status` (500, 503, ...) and an
     /// HTML page, as plex.tv does during an outage.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::pin::MIN_POLL_INTERVAL;
+    ///
+    /// fake.fail_polls(1, 503);
+    /// fake.approve_after_polls(1);
+    /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+    /// // The sign-in rides out the outage.
+    /// assert!(pin.wait().await.is_ok());
+    /// # Ok(()) }
+    /// ```
     pub fn fail_polls(&self, count: u32, status: u16) {
         let mut state = self.state();
         state.failing = count;
@@ -185,26 +425,101 @@ impl FakePlexTv {
     }
 
     /// Replaces the account that `GET /api/v2/user` returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// fake.set_user(serde_json::json!({"id": 1, "uuid": "a1b2c3", "username": "alice"}));
+    /// let me = client.with_token(fake.token()).get_user().send().await?;
+    /// assert_eq!(me.username.as_deref(), Some("alice"));
+    /// # Ok(()) }
+    /// ```
     pub fn set_user(&self, user: Value) {
         self.state().user = user;
     }
 
     /// Replaces the list that `GET /api/v2/resources` returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// fake.set_resources(serde_json::json!([]));
+    /// let resources = client.with_token(fake.token()).get_resources().send().await?;
+    /// assert!(resources.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn set_resources(&self, resources: Value) {
         self.state().resources = resources;
     }
 
     /// The ids of the PINs created so far.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().start().await?;
+    /// assert_eq!(fake.pin_ids(), [pin.id()]);
+    /// # Ok(()) }
+    /// ```
     pub fn pin_ids(&self) -> Vec<i64> {
         self.state().pins.keys().copied().collect()
     }
 
     /// How often a PIN has been polled.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// use plex_tv::pin::MIN_POLL_INTERVAL;
+    ///
+    /// fake.approve_after_polls(1);
+    /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
+    /// let id = pin.id();
+    /// assert_eq!(fake.polls(id), 0);
+    /// pin.wait().await?;
+    /// assert_eq!(fake.polls(id), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn polls(&self, pin_id: i64) -> u32 {
         self.state().pins.get(&pin_id).map_or(0, |pin| pin.polls)
     }
 
     /// Every request received so far, in order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .build()?;
+    /// let pin = client.pin_login().start().await?;
+    /// let paths: Vec<String> = fake.requests().into_iter().map(|r| r.path).collect();
+    /// assert_eq!(paths, ["/api/v2/pins"]);
+    /// # let _ = pin;
+    /// # Ok(()) }
+    /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state().requests.clone()
     }

@@ -28,17 +28,40 @@ pub struct Token(SecretString);
 
 impl Token {
     /// Wraps a token string.
+    ///
+    /// ```
+    /// use plex_tv::Token;
+    ///
+    /// # let read_from_keyring = || String::from("abc123");
+    /// let token = Token::new(read_from_keyring());
+    /// assert_eq!(token, Token::from("abc123"));
+    /// ```
     pub fn new(token: impl Into<String>) -> Self {
         Token(SecretString::from(token.into()))
     }
 
     /// The token's text. Handle with care: anything that prints it leaks it.
+    ///
+    /// ```
+    /// # let token = plex_tv::Token::new("abc123");
+    /// # let mut keyring = std::collections::HashMap::new();
+    /// keyring.insert("plex-token", token.expose_secret().to_owned());
+    /// # assert_eq!(keyring["plex-token"], "abc123");
+    /// ```
     pub fn expose_secret(&self) -> &str {
         self.0.expose_secret()
     }
 
     /// Whether the token is empty (plex.tv sends `""` or `null` before a PIN
     /// is approved).
+    ///
+    /// ```
+    /// use plex_tv::Token;
+    ///
+    /// assert!(Token::new("").is_empty());
+    /// assert!(Token::new("  ").is_empty());
+    /// assert!(!Token::new("abc123").is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.expose_secret().trim().is_empty()
     }
@@ -88,6 +111,12 @@ impl From<&str> for Token {
     }
 }
 
+/// Never fails: any text is a token.
+///
+/// ```
+/// let token: plex_tv::Token = "abc123".parse().unwrap();
+/// assert_eq!(token.expose_secret(), "abc123");
+/// ```
 impl FromStr for Token {
     type Err = std::convert::Infallible;
 
@@ -96,6 +125,19 @@ impl FromStr for Token {
     }
 }
 
+/// Writes the token as a plain string, so that it can be stored; printing
+/// the result exposes it.
+///
+/// ```
+/// use plex_tv::Token;
+///
+/// let token = Token::new("abc123");
+/// let json = serde_json::to_string(&token)?;
+/// assert_eq!(json, r#""abc123""#);
+/// let back: Token = serde_json::from_str(&json)?;
+/// assert_eq!(back, token);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 impl serde::Serialize for Token {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.expose_secret())

@@ -106,7 +106,27 @@ impl JwtState {
 
 impl FakePlexTv {
     /// plex.tv JWTs issued from now on live this long (default a week),
-    /// rounded up to whole seconds; a few seconds make refresh testable.
+    /// in whole seconds (a fraction is dropped; at least one); a few seconds
+    /// make refresh testable.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// use std::time::Duration;
+    ///
+    /// fake.jwt_lifetime(Duration::from_secs(3600));
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+    /// let claims = client.refresh_token().await?;
+    /// assert_eq!(claims.exp - claims.iat, 3600);
+    /// # Ok(()) }
+    /// ```
     pub fn jwt_lifetime(&self, lifetime: Duration) {
         self.state().jwt.lifetime = lifetime;
     }
@@ -114,11 +134,48 @@ impl FakePlexTv {
     /// Starts signing with a new key. The old keys stay published, like
     /// plex.tv during a rotation; clients that cached the keys must fetch
     /// them again to verify new JWTs.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+    /// fake.rotate_keys();
+    /// // The new JWT names a key the client has not seen: it fetches the keys again.
+    /// let claims = client.refresh_token().await?;
+    /// # let _ = claims;
+    /// assert_eq!(fake.signing_key_ids().len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn rotate_keys(&self) {
         self.state().jwt.keys.push(DeviceKey::generate());
     }
 
     /// The key ids of the fake's published signing keys, oldest first.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// let before = fake.signing_key_ids();
+    /// fake.rotate_keys();
+    /// let after = fake.signing_key_ids();
+    /// assert_eq!(after[..1], before[..]);
+    /// assert_eq!(after.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn signing_key_ids(&self) -> Vec<String> {
         let state = self.state();
         state
@@ -131,6 +188,23 @@ impl FakePlexTv {
 
     /// How many client JWTs were exchanged for plex.tv JWTs (sign-ins by
     /// upgrade, and refreshes).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+    /// assert_eq!(fake.token_exchanges(), 1);
+    /// client.refresh_token().await?;
+    /// assert_eq!(fake.token_exchanges(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn token_exchanges(&self) -> u32 {
         self.state().jwt.exchanges
     }
@@ -139,6 +213,23 @@ impl FakePlexTv {
     /// fail with `status` (503, say) and an HTML page, as during a
     /// clients.plex.tv outage; they do not count in
     /// [`token_exchanges`](Self::token_exchanges). Nonces still work.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+    /// fake.fail_token_exchanges(1, 503);
+    /// assert!(client.refresh_token().await.is_err());
+    /// client.refresh_token().await?; // clients.plex.tv is back
+    /// # Ok(()) }
+    /// ```
     pub fn fail_token_exchanges(&self, count: u32, status: u16) {
         let mut state = self.state();
         state.jwt.failing = count;
@@ -146,23 +237,94 @@ impl FakePlexTv {
     }
 
     /// The key ids of the device keys registered so far.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let key = plex_tv::DeviceKey::generate();
+    /// # let client = client.upgrade_to_jwt(&key).await?;
+    /// assert_eq!(fake.registered_device_keys(), [key.key_id()]);
+    /// # Ok(()) }
+    /// ```
     pub fn registered_device_keys(&self) -> Vec<String> {
         self.state().jwt.devices.keys().cloned().collect()
     }
 
     /// Forgets a device key, as if the user removed the device.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// use plex_tv::Error;
+    ///
+    /// # let key = plex_tv::DeviceKey::generate();
+    /// # let client = client.upgrade_to_jwt(&key).await?;
+    /// fake.unregister_device_key(key.key_id());
+    /// assert!(matches!(client.refresh_token().await, Err(Error::DeviceKeyNotRegistered)));
+    /// # Ok(()) }
+    /// ```
     pub fn unregister_device_key(&self, kid: &str) {
         self.state().jwt.devices.remove(kid);
     }
 
     /// Every plex.tv JWT issued so far answers 401 from now on, as after a
     /// server-side revocation: clients with a device key refresh and retry.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+    /// fake.revoke_jwts();
+    /// // The 401 makes the client refresh its JWT and send the request again.
+    /// client.get_user().send().await?;
+    /// assert_eq!(fake.token_exchanges(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn revoke_jwts(&self) {
         self.state().jwt.issued.clear();
     }
 
     /// Signs `claims` with the current signing key, for tests of JWT
     /// verification. The token is not accepted by the fake's endpoints.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// let key = plex_tv::DeviceKey::generate();
+    /// let claims = fake.jwt_claims(client.identity().client_identifier().as_str(), key.key_id());
+    /// let token = fake.sign_jwt(claims);
+    /// let verified = client.verify_jwt(&token, &key).await?;
+    /// assert_eq!(verified.thumbprint, key.key_id());
+    /// # Ok(()) }
+    /// ```
     pub fn sign_jwt(&self, claims: Value) -> Token {
         let state = self.state();
         Token::new(
@@ -177,6 +339,30 @@ impl FakePlexTv {
     /// Signs `claims` with a key the fake does not publish, for tests that
     /// forged tokens are refused. With `kid` the header names that key id
     /// (the current signing key's, say); without it, a random one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// use plex_tv::Error;
+    ///
+    /// let key = plex_tv::DeviceKey::generate();
+    /// let claims = fake.jwt_claims(client.identity().client_identifier().as_str(), key.key_id());
+    ///
+    /// let current_kid = fake.signing_key_ids().pop().unwrap();
+    /// let forged = fake.forge_jwt(claims.clone(), Some(&current_kid));
+    /// assert!(matches!(client.verify_jwt(&forged, &key).await, Err(Error::JwtInvalid { .. })));
+    ///
+    /// let unknown = fake.forge_jwt(claims, None);
+    /// assert!(matches!(client.verify_jwt(&unknown, &key).await, Err(Error::UnknownSigningKey { .. })));
+    /// # Ok(()) }
+    /// ```
     pub fn forge_jwt(&self, claims: Value, kid: Option<&str>) -> Token {
         let forger = DeviceKey::generate();
         let token = forger.sign(&claims).expect("a key signs");
@@ -195,6 +381,26 @@ impl FakePlexTv {
 
     /// Claims like the fake's plex.tv JWTs for `client` and device key
     /// `kid`, valid for an hour: a starting point for [`sign_jwt`](Self::sign_jwt).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// use plex_tv::Error;
+    ///
+    /// let key = plex_tv::DeviceKey::generate();
+    /// let mut claims = fake.jwt_claims(client.identity().client_identifier().as_str(), key.key_id());
+    /// claims["exp"] = serde_json::json!(1_000_000_000); // long past
+    /// let expired = fake.sign_jwt(claims);
+    /// assert!(matches!(client.verify_jwt(&expired, &key).await, Err(Error::JwtExpired)));
+    /// # Ok(()) }
+    /// ```
     pub fn jwt_claims(&self, client: &str, kid: &str) -> Value {
         let now = unix_now();
         json!({"iss": "plex.tv", "aud": ["plex.tv", client], "iat": now, "exp": now + 3600, "thumbprint": kid})
