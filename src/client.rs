@@ -104,9 +104,9 @@ struct Settings {
     identity: ClientIdentity,
     headers: HeaderMap,
     retry: RetryPolicy,
-    /// Set on each request, so that it holds with a caller's own
-    /// `reqwest::Client` too.
-    timeout: Duration,
+    /// Set on each request when the caller brought their own
+    /// `reqwest::Client`; ours has it built in, which costs less per request.
+    request_timeout: Option<Duration>,
     max_response_size: u64,
     clients_base_url: String,
     refresh_margin: Duration,
@@ -200,9 +200,9 @@ impl ClientHooks<Shared> for Client {
         self.inner
             .apply(request.headers_mut())
             .map_err(progenitor_client::Error::InvalidRequest)?;
-        request
-            .timeout_mut()
-            .get_or_insert(self.inner.settings.timeout);
+        if let Some(timeout) = self.inner.settings.request_timeout {
+            request.timeout_mut().get_or_insert(timeout);
+        }
         Ok(())
     }
 
@@ -872,6 +872,7 @@ impl PlexTvBuilder {
         })?;
         let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
         let clients_base_url = check_base_url(&self.clients_base_url, self.allow_insecure_http)?;
+        let request_timeout = self.http_client.is_some().then_some(self.timeout);
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
@@ -886,7 +887,7 @@ impl PlexTvBuilder {
             headers: identity.header_map()?,
             identity,
             retry: self.retry,
-            timeout: self.timeout,
+            request_timeout,
             max_response_size: self.max_response_size,
             clients_base_url,
             refresh_margin: self.refresh_margin,
