@@ -712,8 +712,11 @@ fn create_pin(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse 
 /// A 4-character code from the id, so that codes are unique per server.
 fn link_code(id: i64) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    // Multiplying by an odd number permutes the 20 bits the code shows, so
+    // codes look random yet stay unique for 2^20 consecutive ids.
+    let mixed = (id as u64).wrapping_mul(0x2545_F491).wrapping_add(0x9E37) & 0xF_FFFF;
     (0..4)
-        .map(|i| ALPHABET[((id >> (5 * i)) & 31) as usize] as char)
+        .map(|i| ALPHABET[((mixed >> (5 * i)) & 31) as usize] as char)
         .collect()
 }
 
@@ -863,4 +866,21 @@ fn default_resources() -> Value {
              "local": false, "relay": false, "IPv6": false}
         ]
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_codes_are_unique_four_character_codes() {
+        let first = 4_294_967_296;
+        let codes: std::collections::BTreeSet<String> =
+            (first..first + 50_000).map(link_code).collect();
+        assert_eq!(codes.len(), 50_000);
+        assert!(codes
+            .iter()
+            .all(|code| code.len() == 4 && code.chars().all(|c| c.is_ascii_alphanumeric())));
+        assert_ne!(link_code(first), "AAAA");
+    }
 }
