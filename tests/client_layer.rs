@@ -206,6 +206,7 @@ async fn every_operation_sends_identity_accept_and_token_and_no_api_version() {
             .body(WebhookUrls::new(["https://example.com/hook"]))
     );
     send_ok!("getOptOuts", c.get_opt_outs().uuid("u-1"));
+    send_ok!("getOwnOptOuts", c.get_own_opt_outs());
     send_ok!(
         "signIn",
         c.sign_in().body(types::SignInForm {

@@ -406,6 +406,24 @@ async fn op_get_opt_outs() {
 }
 
 #[tokio::test]
+async fn op_get_own_opt_outs() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            plex_headers(when.method(GET).path("/api/v2/user/settings/opt_outs"));
+            json_reply(then, 200, "opt_outs.json");
+        })
+        .await;
+
+    let result = client(&server).get_own_opt_outs().send().await;
+    mock.assert_async().await;
+    let opt_outs = result.map_err(Error::from).unwrap().into_inner();
+    let services = opt_outs.services.expect("services");
+    assert_eq!(services.len(), 3);
+    assert_eq!(services[1].value.as_deref(), Some("opt_out"));
+}
+
+#[tokio::test]
 async fn op_get_privacy() {
     let server = MockServer::start_async().await;
     let mock = server
