@@ -131,7 +131,7 @@ pub fn pipeline(
         other => other,
     })?;
     let mut doc = merge::merge(base, input);
-    sanitize::sanitize(&mut doc, &config.error_schema, &mut notes);
+    sanitize::sanitize(&mut doc, base, &config.error_schema, &mut notes);
     merge::prune(&mut doc, base);
     validate::validate(&doc)?;
     Ok(Regenerated {

@@ -19,7 +19,14 @@ const BODY_TYPES: [&str; 5] = [
     "text/x-markdown",
 ];
 
-pub fn sanitize(doc: &mut Value, error_schema: &str, notes: &mut Vec<String>) {
+/// `base` is the committed spec: its operationIds stay with their own
+/// operations, and a success schema it already lifted keeps its name.
+pub fn sanitize(
+    doc: &mut Value,
+    base: Option<&Value>,
+    error_schema: &str,
+    notes: &mut Vec<String>,
+) {
     // The client injects identity and token headers itself.
     if let Some(root) = doc.as_object_mut() {
         root.remove("security");
@@ -35,8 +42,14 @@ pub fn sanitize(doc: &mut Value, error_schema: &str, notes: &mut Vec<String>) {
         .as_object()
         .map(|s| s.keys().cloned().collect())
         .unwrap_or_default();
+    let committed_schemas = base
+        .and_then(|b| b.pointer("/components/schemas"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let mut lifted = BTreeMap::new();
-    let mut seen_ids = BTreeSet::new();
+    let reserved = reserved_ids(doc, base);
+    let mut seen_ids: BTreeSet<String> = reserved.keys().cloned().collect();
     let mut needs_error_schema = false;
 
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -56,12 +69,12 @@ pub fn sanitize(doc: &mut Value, error_schema: &str, notes: &mut Vec<String>) {
             };
             push_down_parameters(op, &shared);
             op.remove("security");
-            let id = operation_id(op, method, path, &mut seen_ids, notes);
+            let id = operation_id(op, method, path, &reserved, &mut seen_ids, notes);
             let label = format!("{id} ({} {path})", method.to_uppercase());
             parameters(op, path, &label, &schemas, notes);
             request_body(op, &label, notes);
             needs_error_schema |= responses(op, &label, error_schema, notes);
-            lift_success_schema(op, &id, &mut taken, &mut lifted);
+            lift_success_schema(op, &id, &committed_schemas, &mut taken, &mut lifted);
         }
     }
     // Only a document of another shape (which `shape::check` refuses) has
@@ -79,12 +92,46 @@ pub fn sanitize(doc: &mut Value, error_schema: &str, notes: &mut Vec<String>) {
     }
 }
 
+/// The committed spec's operationIds that their own operation (same method
+/// and path) still has in `doc`, each with its `(method, path)`: no other
+/// operation may take them, whatever the path order.
+fn reserved_ids(doc: &Value, base: Option<&Value>) -> BTreeMap<String, (String, String)> {
+    let mut reserved = BTreeMap::new();
+    let Some(paths) = base.and_then(|b| b.get("paths")).and_then(Value::as_object) else {
+        return reserved;
+    };
+    for (path, item) in paths {
+        for method in METHODS {
+            let ours = item
+                .get(method)
+                .and_then(|op| op.get("operationId"))
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty());
+            let Some(ours) = ours else { continue };
+            let now = doc
+                .get("paths")
+                .and_then(|p| p.get(path))
+                .and_then(|i| i.get(method))
+                .and_then(|op| op.get("operationId"))
+                .and_then(Value::as_str);
+            if now == Some(ours) {
+                reserved
+                    .entry(ours.to_owned())
+                    .or_insert_with(|| (method.to_owned(), path.clone()));
+            }
+        }
+    }
+    reserved
+}
+
 /// Every operation needs a unique operationId; a missing one is derived from
-/// the method and path so that it is the same on every run.
+/// the method and path so that it is the same on every run. `seen` starts
+/// with the `reserved` ids, which only their own operation may keep.
 fn operation_id(
     op: &mut Map<String, Value>,
     method: &str,
     path: &str,
+    reserved: &BTreeMap<String, (String, String)>,
     seen: &mut BTreeSet<String>,
     notes: &mut Vec<String>,
 ) -> String {
@@ -93,16 +140,26 @@ fn operation_id(
         .get("operationId")
         .and_then(Value::as_str)
         .filter(|id| !id.is_empty());
-    let id = match current {
-        Some(id) if !seen.contains(id) => id.to_owned(),
-        Some(id) => {
+    let owner = current.and_then(|id| reserved.get(id));
+    let id = match (current, owner) {
+        (Some(id), Some((m, p))) if m == method && p == path => id.to_owned(),
+        (Some(id), Some((m, p))) => {
+            let derived = unique_name(&derive_operation_id(method, path), seen);
+            notes.push(format!(
+                "{line}: operationId `{id}` belongs to {} {p} in the committed spec; renamed to `{derived}`",
+                m.to_uppercase()
+            ));
+            derived
+        }
+        (Some(id), None) if !seen.contains(id) => id.to_owned(),
+        (Some(id), None) => {
             let derived = unique_name(&derive_operation_id(method, path), seen);
             notes.push(format!(
                 "{line}: operationId `{id}` is already used; renamed to `{derived}`"
             ));
             derived
         }
-        None => {
+        (None, _) => {
             let derived = unique_name(&derive_operation_id(method, path), seen);
             notes.push(format!("{line}: no operationId; derived `{derived}`"));
             derived
@@ -367,9 +424,21 @@ fn responses(
         return false;
     };
     // `default` counts as both success and error: next to anything else it
-    // gives progenitor two types for one slot.
-    if responses.len() > 1 && responses.remove("default").is_some() {
-        notes.push(format!("{label}: `default` response removed"));
+    // gives progenitor two types for one slot. With no 2xx beside it and a
+    // body of its own, it is the success response: it becomes `200`.
+    if responses.len() > 1 {
+        if let Some(default) = responses.remove("default") {
+            let has_body = default
+                .get("content")
+                .and_then(Value::as_object)
+                .is_some_and(|c| !c.is_empty());
+            if has_body && !responses.keys().any(|s| is_success(s)) {
+                notes.push(format!("{label}: `default` response becomes `200`"));
+                responses.insert("200".into(), default);
+            } else {
+                notes.push(format!("{label}: `default` response removed"));
+            }
+        }
     }
     let mut has_errors = false;
     for (status, response) in responses.iter_mut() {
@@ -488,9 +557,13 @@ fn is_named(schema: &Value) -> bool {
 /// Progenitor names an inline success schema and an inline error schema
 /// alike (`{OperationId}Response`) and the error one silently wins; giving
 /// the success schema a component name avoids that and keeps names stable.
+///
+/// A name the committed spec already gives this very schema is reused, so
+/// that refreshing from the same upstream keeps the type (and the bytes).
 fn lift_success_schema(
     op: &mut Map<String, Value>,
     id: &str,
+    committed: &Map<String, Value>,
     taken: &mut BTreeSet<String>,
     lifted: &mut BTreeMap<String, Value>,
 ) {
@@ -515,7 +588,14 @@ fn lift_success_schema(
             let reference = match &done {
                 Some((original, reference)) if original == schema => reference.clone(),
                 _ => {
-                    let name = unique_name(&format!("{}Response", pascal_case(id)), taken);
+                    let wanted = format!("{}Response", pascal_case(id));
+                    let reusable =
+                        committed.get(&wanted) == Some(&*schema) && !lifted.contains_key(&wanted);
+                    let name = if reusable {
+                        wanted
+                    } else {
+                        unique_name(&wanted, taken)
+                    };
                     taken.insert(name.clone());
                     lifted.insert(name.clone(), schema.clone());
                     let reference = json!({ "$ref": schema_ref(&name) });

@@ -33,12 +33,36 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), RegenError> {
         tempfile::NamedTempFile::new_in(folder).map_err(|e| write_error(e.to_string()))?;
     file.write_all(text.as_bytes())
         .map_err(|e| write_error(e.to_string()))?;
+    // The temporary file is private (0600); the spec keeps the mode it had,
+    // or gets an ordinary readable one.
+    if let Some(permissions) = permissions_for(path) {
+        file.as_file()
+            .set_permissions(permissions)
+            .map_err(|e| write_error(e.to_string()))?;
+    }
     file.as_file()
         .sync_all()
         .map_err(|e| write_error(e.to_string()))?;
     file.persist(path)
         .map_err(|e| write_error(e.error.to_string()))?;
     Ok(())
+}
+
+/// The existing file's permissions, else 0644 on unix (elsewhere the
+/// temporary file's own are fine).
+fn permissions_for(path: &Path) -> Option<std::fs::Permissions> {
+    if let Ok(metadata) = std::fs::metadata(path) {
+        return Some(metadata.permissions());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::Permissions::from_mode(0o644))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// A unified diff from `old` to `new`.

@@ -45,7 +45,8 @@ fn empty_overlay() -> Overlay {
 fn check_fixture(name: &str) {
     let folder = fixtures().join("pipeline").join(name);
     let input = load::load(folder.join("input.yaml").to_str().unwrap()).expect("fixture loads");
-    let result = pipeline(input, None, &empty_overlay(), &config()).expect("fixture regenerates");
+    let result =
+        pipeline(input.clone(), None, &empty_overlay(), &config()).expect("fixture regenerates");
     let mut text = write::render(&result.doc);
     let extras = report_lines(&result.skipped, &result.notes);
     text.push_str(&extras);
@@ -56,15 +57,9 @@ fn check_fixture(name: &str) {
     let expected = std::fs::read_to_string(&expected_path).expect("expected.json exists");
     assert_eq!(text, expected, "fixture {name} differs from expected.json");
 
-    // Idempotence: the output, fed back as input and as committed spec,
-    // comes out byte for byte the same.
-    let again = pipeline(
-        result.doc.clone(),
-        Some(&result.doc),
-        &empty_overlay(),
-        &config(),
-    )
-    .unwrap();
+    // Idempotence: the same input again, with the output as the committed
+    // spec (what the next refresh does), comes out byte for byte the same.
+    let again = pipeline(input, Some(&result.doc), &empty_overlay(), &config()).unwrap();
     assert_eq!(
         write::render(&again.doc),
         write::render(&result.doc),
@@ -224,6 +219,8 @@ paths:
       operationId: ping
       responses:
         '200': {description: ok}
+  /pins:
+    post: {operationId: postPins, responses: {'201': {description: a pin, content: {application/json: {schema: {type: object, properties: {code: {type: string}}}}}}}}
 "#
 }
 
@@ -261,7 +258,7 @@ fn regen_writes_then_is_stable_and_check_passes() {
     assert!(first.written);
     assert_eq!(
         first.report.operations_added,
-        vec!["GET /api/v2/ping (ping)"]
+        vec!["GET /api/v2/ping (ping)", "POST /api/v2/pins (postPins)"]
     );
     let bytes = std::fs::read(&options.spec).unwrap();
     let second = xtask::run(&options).unwrap();
@@ -901,4 +898,118 @@ fn a_malformed_committed_spec_is_an_error_naming_it() {
         other => panic!("expected Malformed, got {other:?}"),
     }
     assert_eq!(std::fs::read(&options.spec).unwrap(), before);
+}
+
+// ---- refreshing twice, operationIds, permissions ---------------------------
+
+/// The same upstream twice, the first output committed in between, gives
+/// the same bytes: an inline success schema keeps its lifted name.
+#[test]
+fn inline_success_schemas_keep_their_name_on_refresh() {
+    let input = load::parse(minimal_spec(), "minimal").unwrap();
+    let first = pipeline(input.clone(), None, &empty_overlay(), &config()).unwrap();
+    let lifted = &first.doc["paths"]["/api/v2/pins"]["post"]["responses"]["201"]["content"]
+        ["application/json"]["schema"];
+    assert_eq!(lifted["$ref"], "#/components/schemas/PostPinsResponse");
+    let mut previous = first.doc;
+    for _ in 0..2 {
+        let again = pipeline(input.clone(), Some(&previous), &empty_overlay(), &config()).unwrap();
+        assert_eq!(write::render(&again.doc), write::render(&previous));
+        previous = again.doc;
+    }
+    let names: Vec<&String> = previous["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(names, ["PostPinsResponse"]);
+}
+
+/// An upstream operation that claims one of our operationIds on another
+/// path gets a derived name; ours keeps its id.
+#[test]
+fn upstream_cannot_take_our_operation_ids() {
+    let base = json!({
+        "openapi": "3.0.3",
+        "info": {"title": "ours", "version": "2"},
+        "servers": [{"url": "https://plex.tv"}],
+        "paths": {
+            "/api/v2/user": {"get": {"operationId": "getUser", "responses": {"200": {"description": "ok"}}}}
+        },
+        "components": {"schemas": {}}
+    });
+    let upstream = load::parse(
+        r#"openapi: 3.1.0
+info: {title: theirs, version: '9'}
+servers: [{url: 'https://plex.tv/api/v2'}]
+paths:
+  /account:
+    get:
+      operationId: getUser
+      responses:
+        '200': {description: ok}
+"#,
+        "upstream",
+    )
+    .unwrap();
+    let result = pipeline(upstream, Some(&base), &empty_overlay(), &config()).unwrap();
+    let paths = &result.doc["paths"];
+    assert_eq!(paths["/api/v2/user"]["get"]["operationId"], "getUser");
+    assert_eq!(
+        paths["/api/v2/account"]["get"]["operationId"],
+        "getApiV2Account"
+    );
+    assert!(
+        result
+            .notes
+            .iter()
+            .any(|n| n.contains("GET /api/v2/account") && n.contains("getApiV2Account")),
+        "{:?}",
+        result.notes
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn written_spec_keeps_or_gets_readable_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let fresh = dir.path().join("fresh.json");
+    write::write_atomic(&fresh, "{}\n").unwrap();
+    assert_eq!(mode(&fresh), 0o644);
+    let existing = dir.path().join("existing.json");
+    std::fs::write(&existing, "old\n").unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o664)).unwrap();
+    write::write_atomic(&existing, "{}\n").unwrap();
+    assert_eq!(mode(&existing), 0o664);
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "{}\n");
+}
+
+/// With no 2xx response, a `default` that carries the body becomes `200`.
+#[test]
+fn default_response_becomes_200_without_a_success_status() {
+    let upstream = load::parse(
+        r#"openapi: 3.1.0
+info: {title: t, version: '1'}
+servers: [{url: 'https://plex.tv/api/v2'}]
+paths:
+  /thing:
+    get:
+      operationId: getThing
+      responses:
+        '404': {description: missing}
+        default: {description: the thing, content: {application/json: {schema: {type: string}}}}
+"#,
+        "upstream",
+    )
+    .unwrap();
+    let result = pipeline(upstream, None, &empty_overlay(), &config()).unwrap();
+    let responses = &result.doc["paths"]["/api/v2/thing"]["get"]["responses"];
+    assert!(responses.get("default").is_none(), "{responses}");
+    assert_eq!(
+        responses["200"]["content"]["application/json"]["schema"]["type"], "string",
+        "{responses}"
+    );
+    assert!(responses.get("404").is_some());
 }
