@@ -694,7 +694,8 @@ impl PlexTvBuilder {
 
     /// How long before its expiry a device-key client refreshes its plex.tv
     /// JWT (default [`DEFAULT_REFRESH_MARGIN`](crate::DEFAULT_REFRESH_MARGIN),
-    /// one day).
+    /// one day). A JWT that lives less than twice the margin is refreshed
+    /// at half its life instead, so that a fresh token is never due at once.
     ///
     /// ```
     /// use std::time::Duration;

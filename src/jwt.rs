@@ -1,7 +1,11 @@
 //! Verification of plex.tv JWTs against plex.tv's published keys.
 //!
 //! plex.tv rotates its signing keys, so the keys are cached and fetched
-//! again once when a JWT names a key id the cache does not hold.
+//! again once when a JWT names a key id the cache does not hold (at most
+//! once per [`REFETCH_INTERVAL`], so that tokens naming made-up key ids
+//! cannot make every verification a round trip).
+
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{errors::ErrorKind, jwk::Jwk, Algorithm, DecodingKey, Validation};
@@ -104,11 +108,22 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     })
 }
 
+/// The shortest time between two refetches of plex.tv's keys for unknown
+/// key ids; the fetch on first use is not held back.
+const REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+
 /// plex.tv's public keys, fetched on first use and again when a JWT names
 /// an unknown key. The lock also makes concurrent fetches one.
 #[derive(Default)]
 pub(crate) struct KeyCache {
-    keys: Mutex<Option<Vec<Jwk>>>,
+    keys: Mutex<Cached>,
+}
+
+#[derive(Default)]
+struct Cached {
+    keys: Option<Vec<Jwk>>,
+    /// When the keys were last fetched again for an unknown key id.
+    refetched: Option<Instant>,
 }
 
 /// What checking a token against a set of keys found.
@@ -140,7 +155,9 @@ impl KeyCache {
         }
         let kid = header.kid.as_deref();
         for refetch in [false, true] {
-            let keys = self.keys(clients, refetch).await?;
+            let Some(keys) = self.keys(clients, refetch).await? else {
+                break;
+            };
             match check(token, kid, &keys, expected) {
                 Outcome::Valid(claims) => return Ok(claims),
                 Outcome::Invalid(error) => return Err(error),
@@ -151,29 +168,63 @@ impl KeyCache {
             Some(kid) => Error::UnknownSigningKey {
                 kid: kid.to_owned(),
             },
-            None => invalid("no key id, and plex.tv publishes no key"),
+            None => invalid("no key id, and the signature matches none of plex.tv's keys"),
         })
     }
 
-    async fn keys(&self, clients: &Client, refetch: bool) -> Result<Vec<Jwk>, Error> {
+    /// The cached keys, fetched if there are none yet. With `refetch`, fetched
+    /// again unless that was done less than [`REFETCH_INTERVAL`] ago (then
+    /// `None`: nothing new to try).
+    async fn keys(&self, clients: &Client, refetch: bool) -> Result<Option<Vec<Jwk>>, Error> {
         let mut cached = self.keys.lock().await;
-        if let (Some(keys), false) = (&*cached, refetch) {
-            return Ok(keys.clone());
+        if let Some(keys) = &cached.keys {
+            if !refetch {
+                return Ok(Some(keys.clone()));
+            }
+            let recently = cached
+                .refetched
+                .is_some_and(|at| at.elapsed() < REFETCH_INTERVAL);
+            if recently {
+                tracing::debug!("plex.tv's signing keys were refetched recently: not again");
+                return Ok(None);
+            }
+            cached.refetched = Some(Instant::now());
         }
         let published = clients.get_auth_keys().send().await?.into_inner();
-        // Keys of other types are skipped: only Ed25519 ones sign plex.tv JWTs.
+        // Only Ed25519 keys sign plex.tv JWTs: keys of other types (RSA, EC,
+        // other curves) and malformed ones are skipped.
         let keys: Vec<Jwk> = published
             .keys
             .into_iter()
+            .filter(is_ed25519)
             .filter_map(|key| serde_json::from_value(serde_json::to_value(key).ok()?).ok())
+            .filter(has_32_byte_key)
             .collect();
         tracing::debug!(keys = keys.len(), "fetched plex.tv's signing keys");
-        *cached = Some(keys.clone());
-        Ok(keys)
+        cached.keys = Some(keys.clone());
+        Ok(Some(keys))
     }
 }
 
-/// Tries the keys `kid` names (every key when the header names none).
+/// An Ed25519 public key: `kty` `OKP`, `crv` `Ed25519`, `alg` `EdDSA` or
+/// absent.
+fn is_ed25519(key: &crate::types::Jwk) -> bool {
+    key.kty == "OKP"
+        && key.crv.as_deref() == Some("Ed25519")
+        && key.alg.as_deref().is_none_or(|alg| alg == "EdDSA")
+}
+
+/// Its `x` is 32 bytes, as an Ed25519 public key's (jsonwebtoken assumes
+/// as much).
+fn has_32_byte_key(key: &Jwk) -> bool {
+    DecodingKey::from_jwk(key)
+        .ok()
+        .and_then(|key| key.try_get_as_bytes().ok().map(|x| x.len() == 32))
+        .unwrap_or(false)
+}
+
+/// Tries the keys `kid` names (every key when the header names none: then
+/// no match is `NoSuchKey`, as the signing key may be new).
 fn check(token: &str, kid: Option<&str>, keys: &[Jwk], expected: &Expected<'_>) -> Outcome {
     let candidates = keys
         .iter()
@@ -184,15 +235,31 @@ fn check(token: &str, kid: Option<&str>, keys: &[Jwk], expected: &Expected<'_>) 
         tried = true;
         match jsonwebtoken::decode::<PlexJwtClaims>(token, &key, &validation()) {
             Ok(data) => return judge_claims(data.claims, expected),
-            Err(e) if *e.kind() == ErrorKind::InvalidSignature => continue,
+            // Not this key: a wrong signature, or a key that is not a
+            // usable Ed25519 key after all (the next one may be).
+            Err(e) if is_key_error(e.kind()) => continue,
             Err(e) => return Outcome::Invalid(from_jwt_error(e.kind())),
         }
     }
-    if tried {
+    // Without a kid, the signing key may be a new one: fetch the keys again.
+    if tried && kid.is_some() {
         Outcome::Invalid(invalid("the signature matches none of plex.tv's keys"))
     } else {
         Outcome::NoSuchKey
     }
+}
+
+/// Errors about the key rather than the token: try the next key.
+fn is_key_error(kind: &ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::InvalidSignature
+            | ErrorKind::InvalidAlgorithm
+            | ErrorKind::InvalidKeyFormat
+            | ErrorKind::InvalidEddsaKey
+            | ErrorKind::InvalidRsaKey(_)
+            | ErrorKind::InvalidEcdsaKey
+    )
 }
 
 fn validation() -> Validation {
@@ -236,14 +303,15 @@ fn invalid(reason: &str) -> Error {
     }
 }
 
-/// The `exp` of a JWT, read without verifying it: only to schedule a
-/// refresh, never to trust the token.
-pub(crate) fn unverified_expiry(token: &str) -> Option<i64> {
+/// The `exp` and `iat` of a JWT, read without verifying it: only to
+/// schedule a refresh, never to trust the token.
+pub(crate) fn unverified_times(token: &str) -> Option<(i64, Option<i64>)> {
     #[derive(Deserialize)]
-    struct Exp {
+    struct Times {
         exp: i64,
+        iat: Option<i64>,
     }
-    jsonwebtoken::dangerous::insecure_decode_claims::<Exp>(token)
+    jsonwebtoken::dangerous::insecure_decode_claims::<Times>(token)
         .ok()
-        .map(|e| e.exp)
+        .map(|t| (t.exp, t.iat))
 }

@@ -28,6 +28,11 @@ use crate::{
 /// How long before expiry a JWT is refreshed, unless configured otherwise
 /// with [`PlexTvBuilder::refresh_margin`](crate::PlexTvBuilder::refresh_margin).
 ///
+/// The margin is capped at half the JWT's lifetime (`exp - iat`): a JWT is
+/// refreshed when less than `min(margin, (exp - iat) / 2)` of it is left.
+/// A JWT that lives no longer than the margin is thus used for half its
+/// life, rather than refreshed before every request.
+///
 /// ```
 /// use plex_tv::{ClientIdentifier, ClientIdentity, DeviceKey, PlexTv, DEFAULT_REFRESH_MARGIN};
 ///
@@ -66,6 +71,9 @@ struct State {
     token: Option<TokenHeader>,
     /// Unix seconds; `None` when unknown (refresh only after a 401).
     expires: Option<i64>,
+    /// The token's `iat`, Unix seconds, when known: caps the margin at half
+    /// the token's lifetime.
+    issued: Option<i64>,
     /// Exchange attempts ended so far, successful or not. A request that
     /// read it before waiting for `flight` and finds it changed takes that
     /// attempt's outcome rather than repeating it.
@@ -112,15 +120,17 @@ impl DeviceSession {
         token: Option<Token>,
         refresher: Client,
     ) -> Self {
-        let expires = token
+        let times = token
             .as_ref()
-            .and_then(|t| crate::jwt::unverified_expiry(t.expose_secret()));
+            .and_then(|t| crate::jwt::unverified_times(t.expose_secret()));
+        let (expires, issued) = (times.map(|t| t.0), times.and_then(|t| t.1));
         DeviceSession {
             key,
             margin,
             state: RwLock::new(State {
                 token: token.map(TokenHeader::new),
                 expires,
+                issued,
                 attempts: 0,
                 failure: None,
                 cool_until: None,
@@ -172,7 +182,12 @@ impl DeviceSession {
             (None, _) => true,
             (Some(_), None) => false,
             (Some(_), Some(expires)) => {
-                let margin = i64::try_from(self.margin.as_secs()).unwrap_or(i64::MAX);
+                let mut margin = i64::try_from(self.margin.as_secs()).unwrap_or(i64::MAX);
+                if let Some(issued) = state.issued {
+                    // A token that lives no longer than the margin would be
+                    // due as soon as it is issued: use half its lifetime.
+                    margin = margin.min(expires.saturating_sub(issued).max(0) / 2);
+                }
                 expires.saturating_sub(margin) <= unix_now() as i64
             }
         }
@@ -251,6 +266,7 @@ impl DeviceSession {
                 self.update(|state| {
                     state.token = Some(TokenHeader::new(token.clone()));
                     state.expires = Some(claims.exp);
+                    state.issued = Some(claims.iat);
                     state.attempts += 1;
                     state.failure = None;
                     state.cool_until = None;

@@ -501,23 +501,40 @@ async fn verification_checks_issuer_audience_expiry_thumbprint_and_signature() {
         claims
     };
     let invalid = [
-        ("wrong issuer", with("iss", json!("evil.example"))),
+        (
+            "wrong issuer",
+            with("iss", json!("evil.example")),
+            "issuer is not plex.tv",
+        ),
         (
             "wrong audience",
             with("aud", json!(["plex.tv", "someone-else"])),
+            "audience is not plex.tv and this client identifier",
         ),
-        ("audience without plex.tv", with("aud", json!([id.clone()]))),
-        ("wrong thumbprint", with("thumbprint", json!("0123abcd"))),
-        ("no thumbprint", {
-            let mut claims = good.clone();
-            claims.as_object_mut().unwrap().remove("thumbprint");
-            claims
-        }),
+        (
+            "audience without plex.tv",
+            with("aud", json!([id.clone()])),
+            "audience is not plex.tv and this client identifier",
+        ),
+        (
+            "wrong thumbprint",
+            with("thumbprint", json!("0123abcd")),
+            "bound to another device key",
+        ),
+        (
+            "no thumbprint",
+            {
+                let mut claims = good.clone();
+                claims.as_object_mut().unwrap().remove("thumbprint");
+                claims
+            },
+            "claims are malformed",
+        ),
     ];
-    for (case, claims) in invalid {
+    for (case, claims, why) in invalid {
         let result = verify(claims).await;
         assert!(
-            matches!(result, Err(Error::JwtInvalid { .. })),
+            matches!(&result, Err(Error::JwtInvalid { reason }) if reason.contains(why)),
             "{case}: {result:?}"
         );
     }
@@ -539,7 +556,10 @@ async fn verification_checks_issuer_audience_expiry_thumbprint_and_signature() {
         "{result:?}"
     );
     let not_a_jwt = client.verify_jwt(&Token::new("classic-token"), &key).await;
-    assert!(matches!(not_a_jwt, Err(Error::JwtInvalid { .. })));
+    assert!(
+        matches!(&not_a_jwt, Err(Error::JwtInvalid { reason }) if reason == "not a JWT"),
+        "{not_a_jwt:?}"
+    );
 }
 
 #[tokio::test]
@@ -572,6 +592,69 @@ async fn a_rotated_key_is_fetched_once_and_accepted() {
     assert_eq!(fake.signing_key_ids().len(), 2);
 }
 
+#[tokio::test]
+async fn keys_of_other_types_and_malformed_keys_are_skipped() {
+    let fake = FakePlexTv::start().await;
+    fake.publish_foreign_keys();
+    let key = DeviceKey::generate();
+    let client = builder(&fake).build().unwrap();
+    let claims = fake.jwt_claims(client.identity().client_identifier().as_str(), key.key_id());
+    // Without a kid every published key is a candidate: the RSA, EC and
+    // malformed Ed25519 keys come first and must not end the search.
+    let without_kid = fake.sign_jwt_without_kid(claims.clone());
+    assert!(jsonwebtoken::decode_header(without_kid.expose_secret())
+        .unwrap()
+        .kid
+        .is_none());
+    let verified = client.verify_jwt(&without_kid, &key).await.unwrap();
+    assert_eq!(verified.thumbprint, key.key_id());
+    client
+        .verify_jwt(&fake.sign_jwt(claims.clone()), &key)
+        .await
+        .unwrap();
+
+    // After a rotation, the old key is tried too (a wrong signature) and
+    // the new one verifies.
+    fake.rotate_keys();
+    let rotated = fake.sign_jwt_without_kid(claims.clone());
+    client.verify_jwt(&rotated, &key).await.unwrap();
+
+    // A key id naming a foreign key is not accepted through it.
+    let forged = fake.forge_jwt(claims, Some("foreign-rsa"));
+    let result = client.verify_jwt(&forged, &key).await;
+    assert!(
+        matches!(&result, Err(Error::UnknownSigningKey { kid }) if kid == "foreign-rsa"),
+        "{result:?}"
+    );
+
+    // Signing in and refreshing verify too.
+    let signed_in = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
+    signed_in.refresh_token().await.unwrap();
+}
+
+#[tokio::test]
+async fn unknown_key_ids_refetch_the_keys_at_most_every_30_seconds() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let client = builder(&fake).build().unwrap();
+    let claims = fake.jwt_claims(client.identity().client_identifier().as_str(), key.key_id());
+    let key_fetches = || count_requests(&fake, "/api/v2/auth/keys");
+    for _ in 0..5 {
+        let unknown = fake.forge_jwt(claims.clone(), None);
+        let result = client.verify_jwt(&unknown, &key).await;
+        assert!(
+            matches!(result, Err(Error::UnknownSigningKey { .. })),
+            "{result:?}"
+        );
+    }
+    assert_eq!(key_fetches(), 2, "the first fetch and one refetch");
+    client
+        .verify_jwt(&fake.sign_jwt(claims), &key)
+        .await
+        .unwrap();
+    assert_eq!(key_fetches(), 2);
+}
+
 // ------------------------------------------------------------ refresh
 
 async fn fifty_requests(client: &PlexTv) {
@@ -588,10 +671,11 @@ async fn fifty_requests(client: &PlexTv) {
 async fn refreshes_once_before_expiry_under_concurrency() {
     let fake = FakePlexTv::start().await;
     // Due 2 s after the second it was issued in (expiry and clock are whole
-    // seconds): between 1 and 2 s from now, and valid for 2 s more.
-    fake.jwt_lifetime(Duration::from_secs(5));
+    // seconds): between 1 and 2 s from now, and valid for 2 s more. (The
+    // margin is at most half the lifetime.)
+    fake.jwt_lifetime(Duration::from_secs(4));
     let key = DeviceKey::generate();
-    let client = upgraded(&fake, &key, Duration::from_secs(3)).await;
+    let client = upgraded(&fake, &key, Duration::from_secs(2)).await;
     let first = client.current_token().unwrap();
     client.get_user().send().await.unwrap();
     assert_eq!(exchanges(&fake), 1, "not due yet");
@@ -622,6 +706,40 @@ async fn refreshes_once_after_a_401_under_concurrency() {
     assert_eq!(exchanges(&fake), 2);
 }
 
+#[tokio::test]
+async fn a_jwt_living_less_than_the_margin_is_used_for_half_its_life() {
+    let fake = FakePlexTv::start().await;
+    // Four seconds, against a margin of a day: due 2 s after the second it
+    // was issued in.
+    fake.jwt_lifetime(Duration::from_secs(4));
+    let key = DeviceKey::generate();
+    let client = upgraded(&fake, &key, plex_tv::DEFAULT_REFRESH_MARGIN).await;
+    let first = client.current_token().unwrap();
+    for _ in 0..10 {
+        client.get_user().send().await.unwrap();
+    }
+    assert_eq!(exchanges(&fake), 1, "a fresh JWT is not refreshed");
+    assert_eq!(count_requests(&fake, "/api/v2/auth/nonce"), 1);
+    assert_eq!(client.current_token(), Some(first.clone()));
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    for _ in 0..10 {
+        client.get_user().send().await.unwrap();
+    }
+    assert_eq!(exchanges(&fake), 2, "one refresh past half its life");
+    assert_ne!(client.current_token(), Some(first));
+
+    // A stored JWT restores with the same rule.
+    let restored = builder(&fake)
+        .identity(client.identity().clone())
+        .device_key(key)
+        .token(client.current_token().unwrap())
+        .build()
+        .unwrap();
+    restored.get_user().send().await.unwrap();
+    assert_eq!(exchanges(&fake), 2);
+}
+
 /// Fifty concurrent `get_user` calls, within a bound: none waits behind a
 /// failing clients.plex.tv.
 async fn fifty_results(client: &PlexTv) -> Vec<Result<(), Error>> {
@@ -646,8 +764,10 @@ async fn fifty_results(client: &PlexTv) -> Vec<Result<(), Error>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_refresh_is_tried_once_and_cools_down_while_the_jwt_is_valid() {
     let fake = FakePlexTv::start().await;
-    // Due at once (margin an hour), valid for another minute.
+    // Due at once (margin an hour, issued "an hour" ago), valid for another
+    // minute.
     fake.jwt_lifetime(Duration::from_secs(60));
+    fake.jwt_issued_ago(Duration::from_secs(3600));
     let key = DeviceKey::generate();
     let client = upgraded(&fake, &key, Duration::from_secs(3600)).await;
     const FIRST: Duration = Duration::from_millis(500);
@@ -870,7 +990,16 @@ async fn tokens_and_the_private_key_never_show() {
     );
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("plex_tv.request"), "tracing was captured");
-    for secret in [first.expose_secret(), second.expose_secret(), &private] {
+    // The client JWTs: the PIN polls' deviceJWT and the exchanges' bodies.
+    let client_jwts = fake.client_jwts();
+    assert!(client_jwts.len() >= 2, "{}", client_jwts.len());
+    let mut secrets = vec![
+        first.expose_secret().to_owned(),
+        second.expose_secret().to_owned(),
+        private,
+    ];
+    secrets.extend(client_jwts.iter().map(|t| t.expose_secret().to_owned()));
+    for secret in &secrets {
         assert!(!shown.contains(secret), "{shown}");
         if let Some(at) = logs.find(secret) {
             let start = logs[..at].rfind('\n').unwrap_or(0);

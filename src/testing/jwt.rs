@@ -29,6 +29,12 @@ pub(super) struct JwtState {
     /// The JWTs issued and not revoked, with their `exp`.
     issued: BTreeMap<String, u64>,
     exchanges: u32,
+    /// `iat` is this long before the time of issue.
+    backdate: Duration,
+    /// Every client JWT received, in order.
+    client_jwts: Vec<String>,
+    /// Publish keys of other types and malformed ones before the real ones.
+    foreign_keys: bool,
     /// The next this many exchanges fail with `failure_status`.
     failing: u32,
     failure_status: u16,
@@ -43,6 +49,9 @@ impl JwtState {
             devices: BTreeMap::new(),
             issued: BTreeMap::new(),
             exchanges: 0,
+            backdate: Duration::ZERO,
+            foreign_keys: false,
+            client_jwts: Vec::new(),
             failing: 0,
             failure_status: 503,
         }
@@ -58,8 +67,9 @@ impl JwtState {
 
     /// Issues a plex.tv JWT bound to device key `kid` for `client`.
     fn issue(&mut self, client: &str, kid: &str) -> String {
-        let iat = unix_now();
-        let exp = iat + self.lifetime.as_secs().max(1);
+        let now = unix_now();
+        let exp = now + self.lifetime.as_secs().max(1);
+        let iat = now.saturating_sub(self.backdate.as_secs());
         let claims = json!({
             "iss": "plex.tv", "aud": ["plex.tv", client], "iat": iat, "exp": exp,
             "thumbprint": kid, "user": {"id": 4_294_967_297_i64, "uuid": "f4e3d2c1b0a99887"},
@@ -81,6 +91,7 @@ impl JwtState {
             scope: String,
             iat: u64,
         }
+        self.client_jwts.push(jwt.to_owned());
         let jwk: Jwk = serde_json::from_value(jwk.clone()).map_err(|e| e.to_string())?;
         let key = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
         let header = jsonwebtoken::decode_header(jwt).map_err(|e| e.to_string())?;
@@ -129,6 +140,61 @@ impl FakePlexTv {
     /// ```
     pub fn jwt_lifetime(&self, lifetime: Duration) {
         self.state().jwt.lifetime = lifetime;
+    }
+
+    /// plex.tv JWTs issued from now on claim (`iat`) to have been issued
+    /// this long before they were (default zero); their expiry is still
+    /// [`jwt_lifetime`](Self::jwt_lifetime) after they were. Makes a token
+    /// that is young but near its expiry, for tests of refresh timing.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// use std::time::Duration;
+    ///
+    /// fake.jwt_lifetime(Duration::from_secs(60));
+    /// fake.jwt_issued_ago(Duration::from_secs(3600));
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+    /// let claims = client.refresh_token().await?;
+    /// assert_eq!(claims.exp - claims.iat, 3660);
+    /// # Ok(()) }
+    /// ```
+    pub fn jwt_issued_ago(&self, ago: Duration) {
+        self.state().jwt.backdate = ago;
+    }
+
+    /// From now on the published keys (`GET /api/v2/auth/keys`) start with
+    /// keys that sign no plex.tv JWT: an RSA key, an EC P-256 key, and two
+    /// malformed Ed25519 ones (a 16-byte `x`, and 32 bytes that are no
+    /// curve point). A client must skip them and still verify the fake's
+    /// JWTs, with or without a `kid`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// fake.publish_foreign_keys();
+    /// let key = plex_tv::DeviceKey::generate();
+    /// let claims = fake.jwt_claims(client.identity().client_identifier().as_str(), key.key_id());
+    /// let token = fake.sign_jwt_without_kid(claims);
+    /// client.verify_jwt(&token, &key).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn publish_foreign_keys(&self) {
+        self.state().jwt.foreign_keys = true;
     }
 
     /// Starts signing with a new key. The old keys stay published, like
@@ -207,6 +273,34 @@ impl FakePlexTv {
     /// ```
     pub fn token_exchanges(&self) -> u32 {
         self.state().jwt.exchanges
+    }
+
+    /// The client JWTs received so far (`deviceJWT` of PIN polls, `jwt` of
+    /// exchanges), oldest first: for tests that they never show.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let client = client.upgrade_to_jwt(&plex_tv::DeviceKey::generate()).await?;
+    /// assert_eq!(fake.client_jwts().len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn client_jwts(&self) -> Vec<Token> {
+        let state = self.state();
+        state
+            .jwt
+            .client_jwts
+            .iter()
+            .cloned()
+            .map(Token::new)
+            .collect()
     }
 
     /// The next `count` client JWT exchanges (`POST /api/v2/auth/token`)
@@ -336,6 +430,37 @@ impl FakePlexTv {
         )
     }
 
+    /// Like [`sign_jwt`](Self::sign_jwt), with no `kid` in the header: the
+    /// verifier must try every published key.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .clients_base_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// let key = plex_tv::DeviceKey::generate();
+    /// let claims = fake.jwt_claims(client.identity().client_identifier().as_str(), key.key_id());
+    /// let token = fake.sign_jwt_without_kid(claims);
+    /// assert_eq!(client.verify_jwt(&token, &key).await?.thumbprint, key.key_id());
+    /// # Ok(()) }
+    /// ```
+    pub fn sign_jwt_without_kid(&self, claims: Value) -> Token {
+        let state = self.state();
+        let header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+        Token::new(
+            state
+                .jwt
+                .signer()
+                .sign_with_header(header, &claims)
+                .expect("the fake's key signs"),
+        )
+    }
+
     /// Signs `claims` with a key the fake does not publish, for tests that
     /// forged tokens are refused. With `kid` the header names that key id
     /// (the current signing key's, say); without it, a random one.
@@ -414,13 +539,36 @@ pub(super) fn nonce(state: &mut State, _request: &HttpMockRequest) -> HttpMockRe
 }
 
 pub(super) fn keys(state: &mut State, _request: &HttpMockRequest) -> HttpMockResponse {
-    let keys: Vec<Value> = state
-        .jwt
-        .keys
-        .iter()
-        .map(|key| serde_json::to_value(key.public_jwk()).expect("a JWK serializes"))
-        .collect();
+    let mut keys: Vec<Value> = Vec::new();
+    if state.jwt.foreign_keys {
+        keys.extend(foreign_keys());
+    }
+    keys.extend(
+        state
+            .jwt
+            .keys
+            .iter()
+            .map(|key| serde_json::to_value(key.public_jwk()).expect("a JWK serializes")),
+    );
     json_response(200, &json!({ "keys": keys }))
+}
+
+/// Published keys that sign no plex.tv JWT (see
+/// [`FakePlexTv::publish_foreign_keys`]).
+fn foreign_keys() -> [Value; 4] {
+    [
+        json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "foreign-rsa",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            "e": "AQAB"}),
+        json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": "foreign-ec",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}),
+        json!({"kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA",
+            "kid": "short-x", "x": "AAAAAAAAAAAAAAAAAAAAAA"}),
+        // y = 2 is no point of the curve.
+        json!({"kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA",
+            "kid": "no-point", "x": "AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}),
+    ]
 }
 
 pub(super) fn register_key(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
