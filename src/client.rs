@@ -339,22 +339,21 @@ impl PlexTv {
     /// The same client with another retry policy (its own settings, the same
     /// connection pool).
     pub(crate) fn with_retry(&self, retry: RetryPolicy) -> PlexTv {
-        let settings = Settings {
-            retry,
-            ..Settings::clone(&self.api.inner.settings)
-        };
-        let inner = Shared {
-            settings: Arc::new(settings),
-            ..self.api.inner.clone()
-        };
-        self.with_shared(inner)
+        self.with_settings(|settings| settings.retry = retry)
     }
 
     /// The same client sending `value` as the default of identity header
     /// `name` (its own settings, the same connection pool).
     pub(crate) fn with_default_header(&self, name: HeaderName, value: HeaderValue) -> PlexTv {
+        self.with_settings(|settings| {
+            settings.headers.insert(name, value);
+        })
+    }
+
+    /// The same client with a changed copy of its settings.
+    fn with_settings(&self, change: impl FnOnce(&mut Settings)) -> PlexTv {
         let mut settings = Settings::clone(&self.api.inner.settings);
-        settings.headers.insert(name, value);
+        change(&mut settings);
         let inner = Shared {
             settings: Arc::new(settings),
             ..self.api.inner.clone()

@@ -169,21 +169,9 @@ fn remove(doc: &mut Value, location: &[Step]) {
 /// array target gets the update appended (its elements, if it is an array).
 pub fn merge(target: &mut Value, update: Value) {
     match (target, update) {
-        (Value::Object(target), Value::Object(update)) => {
-            for (key, value) in update {
-                match target.get_mut(&key) {
-                    Some(existing @ Value::Object(_)) if value.is_object() => {
-                        merge_object(existing, value)
-                    }
-                    _ => {
-                        target.insert(key, value);
-                    }
-                }
-            }
-        }
         (Value::Array(target), Value::Array(items)) => target.extend(items),
         (Value::Array(target), item) => target.push(item),
-        (target, update) => *target = update,
+        (target, update) => merge_object(target, update),
     }
 }
 
