@@ -312,12 +312,20 @@ fn is_id_name(name: &str) -> bool {
     name == "id" || name.ends_with("Id") || name.ends_with("ID") || name.ends_with("_id")
 }
 
-/// Upstream types integer ids as `number`, which would make them `f64`.
+/// Upstream types integer ids as `number`, which would make them `f64`, or
+/// as plain or 32-bit integers, which plex.tv's ids outgrow: all become
+/// 64-bit integers.
 fn integer_id(schema: &mut Value) {
     let Some(s) = schema.as_object_mut() else {
         return;
     };
-    if s.get("type").and_then(Value::as_str) == Some("number") && !s.contains_key("format") {
+    let format = s.get("format").and_then(Value::as_str);
+    let widen = match s.get("type").and_then(Value::as_str) {
+        Some("number") => format.is_none(),
+        Some("integer") => format.is_none_or(|f| f == "int32"),
+        _ => false,
+    };
+    if widen {
         s.insert("type".into(), json!("integer"));
         s.insert("format".into(), json!("int64"));
     }

@@ -64,6 +64,9 @@ pub enum RegenError {
     #[error("the result would break the build: {0}. Nothing was written; correct it in openapi/overlay.yaml.")]
     Invalid(String),
 
+    #[error("the result breaks the spec rules (xtask/src/rules.rs):\n  {}\nNothing was written; correct it in openapi/overlay.yaml (or the committed spec).", .0.join("\n  "))]
+    Rules(Vec<String>),
+
     #[error("cannot write {path}: {reason}. Nothing was changed.")]
     Write { path: PathBuf, reason: String },
 

@@ -1,21 +1,27 @@
 //! `cargo xtask regen`: refreshes `openapi/plex-tv.json` from the community
 //! spec (or any OpenAPI 3.0/3.1 file or URL) through a fixed pipeline:
 //!
-//! load → select (plex.tv operations, rebased) → downgrade (to 3.0.3) →
-//! align + complete (our path spellings, our other operations) → overlay (the project's corrections) →
-//! merge (into the committed spec) → sanitize (progenitor-safe) → prune →
-//! validate (progenitor) → write.
+//! load → select (the operations of the configured hosts, each placed where
+//! the committed spec keeps it) → downgrade (to 3.0.3) → hold (candidates'
+//! upstream names set aside) → complete (our other operations) → merge
+//! (into the committed spec, ours winning) → overlay (the project's
+//! corrections and names) → settle (admit what the overlay named, report
+//! the other candidates) → sanitize (progenitor-safe) → describe (missing
+//! descriptions filled) → prune → rules and validate (progenitor) → write.
 //!
 //! `--check` runs the same pipeline over the committed spec itself, which must
 //! come out byte for byte unchanged.
 
+pub mod admission;
 pub mod config;
+pub mod describe;
 pub mod downgrade;
 pub mod error;
 pub mod load;
 pub mod merge;
 pub mod overlay;
 pub mod report;
+pub mod rules;
 pub mod sanitize;
 pub mod select;
 pub mod shape;
@@ -26,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+pub use admission::Candidate;
 pub use config::Config;
 pub use error::RegenError;
 pub use overlay::Overlay;
@@ -40,6 +47,9 @@ pub struct Options {
     pub spec: PathBuf,
     pub overlay: PathBuf,
     pub config: PathBuf,
+    /// The hand-written layer, checked for methods that would hide an
+    /// operation (see `rules::not_shadowed`).
+    pub src: PathBuf,
 }
 
 impl Options {
@@ -52,6 +62,7 @@ impl Options {
             spec: openapi.join("plex-tv.json"),
             overlay: openapi.join("overlay.yaml"),
             config: openapi.join("regen.toml"),
+            src: root.join("src"),
         }
     }
 
@@ -99,6 +110,8 @@ pub struct Regenerated {
     pub doc: Value,
     pub skipped: Vec<String>,
     pub notes: Vec<String>,
+    /// Upstream operations that were not admitted.
+    pub candidates: Vec<Candidate>,
 }
 
 /// Everything between loading and writing, on values: no files touched.
@@ -116,28 +129,39 @@ pub fn pipeline(
         shape::check(base, "the committed spec")?;
     }
     let mut notes = Vec::new();
-    let skipped = select::select(&mut input, &config.host);
+    let skipped = select::select(&mut input, &config.hosts, base);
     downgrade::downgrade(&mut input);
-    merge::align(&mut input, base);
+    admission::hold(&mut input, base);
     merge::complete(&mut input, base, &mut notes);
-    // The overlay corrects the incoming document; the merge then fills in
-    // from the committed spec what the overlay left unsaid.
-    overlay.apply(&mut input)?;
-    shape::check(&input, "the document after the overlay").map_err(|e| match e {
+    let mut doc = merge::merge(base, input);
+    // The overlay runs on the merged document: its corrections hold for
+    // the operations the crate has as for those it admits, and the names it
+    // gives are what admits a candidate.
+    overlay.apply(&mut doc)?;
+    shape::check(&doc, "the document after the overlay").map_err(|e| match e {
         RegenError::Malformed { pointer, what, .. } => RegenError::Overlay {
             path: overlay.path.clone(),
             reason: format!("its actions leave the document malformed at `#{pointer}`: {what}"),
         },
         other => other,
     })?;
-    let mut doc = merge::merge(base, input);
+    let default_host = config.hosts.first().map_or("plex.tv", String::as_str);
+    let candidates = admission::settle(&mut doc, base, default_host, config.xml)?;
     sanitize::sanitize(&mut doc, base, &config.error_schema, &mut notes);
     merge::prune(&mut doc, base);
+    describe::describe(&mut doc, &mut notes);
+    let violations = rules::check(&doc);
+    if !violations.is_empty() {
+        return Err(RegenError::Rules(
+            violations.iter().map(ToString::to_string).collect(),
+        ));
+    }
     validate::validate(&doc)?;
     Ok(Regenerated {
         doc,
         skipped,
         notes,
+        candidates,
     })
 }
 
@@ -171,8 +195,15 @@ pub fn run(options: &Options) -> Result<Outcome, RegenError> {
     };
     let input = load::load(&source)?;
     let result = pipeline(input, base, &overlay, &config)?;
+    check_shadowing(&result.doc, &options.src)?;
     let text = write::render(&result.doc);
-    let report = Report::compare(base, &result.doc, result.skipped, result.notes);
+    let report = Report::compare(
+        base,
+        &result.doc,
+        result.skipped,
+        result.notes,
+        result.candidates,
+    );
     let old_text = committed.as_ref().map(|(text, _)| text.as_str());
     if options.check {
         if old_text != Some(text.as_str()) {
@@ -192,6 +223,33 @@ pub fn run(options: &Options) -> Result<Outcome, RegenError> {
         write::write_atomic(&options.spec, &text)?;
     }
     Ok(Outcome { report, written })
+}
+
+/// Refuses a spec in which a hand-written `PlexTv` method (in the `.rs`
+/// files under `src`, when it exists) takes an operation's name.
+fn check_shadowing(doc: &Value, src: &Path) -> Result<(), RegenError> {
+    let mut sources = Vec::new();
+    let mut folders = vec![src.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.extend(std::fs::read_to_string(&path).ok());
+            }
+        }
+    }
+    let violations = rules::not_shadowed(doc, &rules::hand_written_methods(&sources));
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(RegenError::Rules(
+            violations.iter().map(ToString::to_string).collect(),
+        ))
+    }
 }
 
 /// The committed spec's text and value, if the file exists.

@@ -1,51 +1,18 @@
 //! Merging a refreshed document into the committed one.
 //!
-//! An operation that upstream describes replaces ours field by field: what
-//! upstream says wins, what it leaves unsaid (a response it does not list, a
-//! parameter's description the overlay stripped) stays ours. Schemas are
-//! replaced whole, never mixed. Operations only we describe stay as they
-//! are, and so do the component schemas we already have: the overlay decides
-//! what changes in them, so a refresh cannot silently change a public type.
+//! The committed spec is the authority for what the crate already exposes:
+//! an operation it has keeps its parameters, body, responses, operationId
+//! and servers, and takes only upstream's summary and description. Nothing
+//! has to restate that in the overlay. Operations only we describe stay as
+//! they are, and so do the component schemas we already have: a refresh
+//! cannot silently change a public type. New operations come in only once
+//! admitted (see `admission`).
 
 use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
 use crate::select::METHODS;
-
-/// Renames upstream paths that are ours under other variable names
-/// (`/pins/{pinID}` for our `/pins/{pinId}`), so that the overlay and the
-/// merge see one spelling.
-pub fn align(upstream: &mut Value, base: Option<&Value>) {
-    let Some(base) = base else { return };
-    let ours: Vec<String> = paths_of(base).keys().cloned().collect();
-    let Some(paths) = upstream.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let renames: Vec<(String, String)> = paths
-        .keys()
-        .filter_map(|theirs| {
-            let mine = ours
-                .iter()
-                .find(|p| *p != theirs && template(p) == template(theirs))?;
-            Some((theirs.clone(), mine.clone()))
-        })
-        .collect();
-    for (theirs, mine) in renames {
-        if paths.contains_key(&mine) {
-            continue;
-        }
-        let Some(mut item) = paths.remove(&theirs) else {
-            continue;
-        };
-        for method in METHODS {
-            if let Some(op) = item.get_mut(method) {
-                rename_path_parameters(op, &theirs, &mine);
-            }
-        }
-        paths.insert(mine, item);
-    }
-}
 
 /// Adds to the incoming document what only the committed spec has: its
 /// other operations, and its version of every component schema (ours are
@@ -92,8 +59,11 @@ pub fn complete(incoming: &mut Value, base: Option<&Value>, notes: &mut Vec<Stri
     }
 }
 
-/// The committed spec with the incoming operations merged in and the
-/// incoming schemas (already completed with ours) in place of its own.
+/// The committed spec with the incoming document merged in: an operation
+/// the committed spec has keeps everything of ours (parameters, body,
+/// responses, operationId, servers) and takes upstream's summary and
+/// description; an admitted new one comes in whole; component schemas are
+/// the incoming ones (already completed with ours).
 pub fn merge(base: Option<&Value>, incoming: Value) -> Value {
     let Some(base) = base else { return incoming };
     let mut merged = base.clone();
@@ -111,7 +81,7 @@ pub fn merge(base: Option<&Value>, incoming: Value) -> Value {
                     continue;
                 };
                 let merged_op = match slot.remove(method) {
-                    Some(ours) => merge_value(ours, theirs),
+                    Some(ours) => take_texts(ours, &theirs),
                     None => theirs,
                 };
                 slot.insert(method.into(), merged_op);
@@ -125,6 +95,22 @@ pub fn merge(base: Option<&Value>, incoming: Value) -> Value {
         *slot = schemas.as_object().cloned().unwrap_or_default();
     }
     merged
+}
+
+/// The texts upstream may change in an operation the crate already has.
+const UPSTREAM_TEXTS: [&str; 2] = ["summary", "description"];
+
+/// Our operation, with upstream's non-empty summary and description.
+fn take_texts(mut ours: Value, theirs: &Value) -> Value {
+    if let Some(op) = ours.as_object_mut() {
+        for key in UPSTREAM_TEXTS {
+            let text = theirs.get(key).and_then(Value::as_str);
+            if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+                op.insert(key.into(), json!(text));
+            }
+        }
+    }
+    ours
 }
 
 /// The document's `paths`, created if missing; `None` if the document or
@@ -148,104 +134,11 @@ pub(crate) fn schemas_mut(doc: &mut Value) -> Option<&mut Map<String, Value>> {
         .as_object_mut()
 }
 
-/// Upstream wins key by key; see the module comment.
-fn merge_value(ours: Value, theirs: Value) -> Value {
-    match (ours, theirs) {
-        (Value::Object(mut ours), Value::Object(theirs)) => {
-            for (key, their_value) in theirs {
-                let value = match ours.remove(&key) {
-                    Some(our_value) => merge_field(&key, our_value, their_value),
-                    None => their_value,
-                };
-                ours.insert(key, value);
-            }
-            Value::Object(ours)
-        }
-        (_, theirs) => theirs,
-    }
-}
-
-fn merge_field(key: &str, ours: Value, theirs: Value) -> Value {
-    match key {
-        // A schema is one type: mixing two would make a third.
-        "schema" => theirs,
-        "parameters" => merge_parameters(ours, theirs),
-        _ => merge_value(ours, theirs),
-    }
-}
-
-/// Upstream's parameter list, each merged with ours of the same name and
-/// location.
-fn merge_parameters(ours: Value, theirs: Value) -> Value {
-    let (Value::Array(ours), Value::Array(theirs)) = (ours, theirs.clone()) else {
-        return theirs;
-    };
-    let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
-    let merged = theirs
-        .into_iter()
-        .map(
-            |their| match ours.iter().find(|our| key(our) == key(&their)) {
-                Some(our) => merge_value(our.clone(), their),
-                None => their,
-            },
-        )
-        .collect();
-    Value::Array(merged)
-}
-
 fn paths_of(doc: &Value) -> Map<String, Value> {
     doc.get("paths")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default()
-}
-
-/// A path with its variable names blanked: `/pins/{}`.
-fn template(path: &str) -> String {
-    let mut out = String::new();
-    let mut in_variable = false;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                in_variable = true;
-                out.push('{');
-            }
-            '}' => {
-                in_variable = false;
-                out.push('}');
-            }
-            _ if !in_variable => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn variables(path: &str) -> Vec<String> {
-    path.split('{')
-        .skip(1)
-        .filter_map(|r| r.split_once('}'))
-        .map(|(v, _)| v.to_owned())
-        .collect()
-}
-
-fn rename_path_parameters(op: &mut Value, from_path: &str, to_path: &str) {
-    let renames: Vec<(String, String)> = variables(from_path)
-        .into_iter()
-        .zip(variables(to_path))
-        .collect();
-    let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
-        return;
-    };
-    for p in parameters.iter_mut().filter_map(Value::as_object_mut) {
-        if p.get("in").and_then(Value::as_str) != Some("path") {
-            continue;
-        }
-        let name = p.get("name").and_then(Value::as_str);
-        if let Some((_, ours)) = renames.iter().find(|(theirs, _)| name == Some(theirs)) {
-            p.insert("name".into(), json!(ours));
-        }
-    }
 }
 
 /// Drops component schemas that the committed spec did not have and that

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::select::METHODS;
+use crate::{select::METHODS, Candidate};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -19,6 +19,8 @@ pub struct Report {
     pub skipped: Vec<String>,
     /// What the downgrade, merge and sanitize steps rewrote.
     pub notes: Vec<String>,
+    /// Upstream operations not admitted (see `admission`).
+    pub candidates: Vec<Candidate>,
 }
 
 impl Report {
@@ -27,6 +29,7 @@ impl Report {
         new: &Value,
         skipped: Vec<String>,
         notes: Vec<String>,
+        candidates: Vec<Candidate>,
     ) -> Report {
         let empty = Value::Null;
         let old = old.unwrap_or(&empty);
@@ -65,6 +68,7 @@ impl Report {
             schemas_changed,
             skipped,
             notes,
+            candidates,
         }
     }
 
@@ -101,6 +105,14 @@ fn schemas(doc: &Value) -> BTreeMap<String, Value> {
         .unwrap_or_default()
 }
 
+/// Whether a skipped line names a plex.tv host (one the crate may want to
+/// select some day), rather than the media server.
+fn on_plex_tv(line: &str) -> bool {
+    line.rsplit_once("(served by ")
+        .is_some_and(|(_, servers)| servers.contains("plex.tv") && !servers.contains("plex.direct"))
+        || !line.contains("(served by ")
+}
+
 type Changes = (Vec<String>, Vec<String>, Vec<String>);
 
 fn changes(old: &BTreeMap<String, Value>, new: &BTreeMap<String, Value>) -> Changes {
@@ -132,8 +144,13 @@ impl fmt::Display for Report {
             ("schemas removed", &self.schemas_removed),
             ("schemas changed", &self.schemas_changed),
             (
-                "operations skipped (not on the selected host)",
-                &self.skipped,
+                "operations skipped on other plex.tv hosts",
+                &self
+                    .skipped
+                    .iter()
+                    .filter(|s| on_plex_tv(s))
+                    .cloned()
+                    .collect(),
             ),
             ("rewrites", &self.notes),
         ];
@@ -141,6 +158,28 @@ impl fmt::Display for Report {
             writeln!(f, "{title}: {}", items.len())?;
             for item in items {
                 writeln!(f, "  {item}")?;
+            }
+        }
+        let elsewhere = self.skipped.iter().filter(|s| !on_plex_tv(s)).count();
+        writeln!(
+            f,
+            "operations skipped on other servers (the media server, ...): {elsewhere}"
+        )?;
+        writeln!(
+            f,
+            "candidates (upstream operations not admitted; an overlay entry admits one): {}",
+            self.candidates.len()
+        )?;
+        for candidate in &self.candidates {
+            writeln!(f, "  {candidate}")?;
+        }
+        let admissible: Vec<&Candidate> = self.candidates.iter().filter(|c| !c.xml_only).collect();
+        if !admissible.is_empty() {
+            writeln!(f, "overlay entries to admit them (paste under `actions:` in openapi/overlay.yaml, rename as you like):")?;
+            for candidate in admissible {
+                for line in candidate.overlay_entry().lines() {
+                    writeln!(f, "  {line}")?;
+                }
             }
         }
         Ok(())

@@ -440,6 +440,23 @@ fn responses(
             }
         }
     }
+    // Every operation can fail like every other: plex.tv answers errors in
+    // one shape, whatever upstream lists.
+    for (class, text) in [
+        (
+            "4XX",
+            "A client error: a bad request, a missing or rejected token, rate limiting.",
+        ),
+        (
+            "5XX",
+            "plex.tv is failing or unavailable; the body may be an HTML page.",
+        ),
+    ] {
+        if !responses.contains_key(class) {
+            notes.push(format!("{label}: added a {class} response"));
+            responses.insert(class.into(), json!({ "description": text }));
+        }
+    }
     let mut has_errors = false;
     for (status, response) in responses.iter_mut() {
         let Value::Object(response) = response else {

@@ -17,9 +17,16 @@ pub fn validate(doc: &Value) -> Result<(), RegenError> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
         .map_err(|e| RegenError::Invalid(format!("not a valid OpenAPI 3.0 document ({e})")))?;
     let tokens = build_script::generate_tokens(&spec).map_err(RegenError::Invalid)?;
-    syn::parse2::<syn::File>(tokens)
+    let file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| RegenError::Invalid(format!("the generated code does not parse ({e})")))?;
-    Ok(())
+    let violations = crate::rules::names_match_generated(doc, &prettyplease::unparse(&file));
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(RegenError::Rules(
+            violations.iter().map(ToString::to_string).collect(),
+        ))
+    }
 }
 
 /// The generated Rust code, formatted (for tests that look at signatures).

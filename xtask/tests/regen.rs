@@ -26,7 +26,8 @@ fn fixtures() -> PathBuf {
 fn config() -> Config {
     Config {
         upstream: "unused".into(),
-        host: "plex.tv".into(),
+        hosts: vec!["plex.tv".into(), "clients.plex.tv".into()],
+        xml: false,
         error_schema: "ErrorResponse".into(),
     }
 }
@@ -48,7 +49,10 @@ fn check_fixture(name: &str) {
     let result =
         pipeline(input.clone(), None, &empty_overlay(), &config()).expect("fixture regenerates");
     let mut text = write::render(&result.doc);
-    let extras = report_lines(&result.skipped, &result.notes);
+    let mut extras = report_lines(&result.skipped, &result.notes);
+    for candidate in &result.candidates {
+        extras.push_str(&format!("// candidate: {candidate}\n"));
+    }
     text.push_str(&extras);
     let expected_path = folder.join("expected.json");
     if std::env::var_os("REGEN_BLESS").is_some() {
@@ -103,6 +107,7 @@ fixtures!(
     request_bodies,
     security,
     external_ref,
+    doubled_prefixes,
 );
 
 // ---- the committed files -------------------------------------------------
@@ -151,6 +156,7 @@ fn copy_project_files(options: &Options) -> TempProject {
         spec: copy(&options.spec),
         overlay: copy(&options.overlay),
         config: copy(&options.config),
+        src: options.src.clone(),
     };
     TempProject { _dir: dir, options }
 }
@@ -241,6 +247,7 @@ fn scratch_project() -> (tempfile::TempDir, Options) {
         spec: dir.path().join("spec.json"),
         overlay,
         config,
+        src: dir.path().join("src"),
     };
     (dir, options)
 }
@@ -271,85 +278,6 @@ fn regen_writes_then_is_stable_and_check_passes() {
         ..options
     };
     xtask::run(&check).expect("a freshly written spec passes --check");
-}
-
-#[test]
-fn merge_keeps_our_operations_and_schemas() {
-    let base = json!({
-        "openapi": "3.0.3",
-        "info": {"title": "ours", "version": "2"},
-        "servers": [{"url": "https://plex.tv"}],
-        "paths": {
-            "/api/v2/pins/{pinId}": {"get": {
-                "operationId": "getPin",
-                "summary": "Ours",
-                "parameters": [{"name": "pinId", "in": "path", "required": true,
-                    "description": "Our words.", "schema": {"type": "integer", "format": "int64"}}],
-                "responses": {"200": {"description": "The PIN.", "content": {"application/json":
-                    {"schema": {"$ref": "#/components/schemas/Pin"}}}}}
-            }},
-            "/api/v2/ping": {"get": {"operationId": "ping", "responses": {"200": {"description": "ok"}}}}
-        },
-        "components": {"schemas": {"Pin": {"type": "object", "properties": {"id": {"type": "integer", "format": "int64"}}}}}
-    });
-    let upstream = load::parse(
-        r#"openapi: 3.1.0
-info: {title: theirs, version: '9'}
-servers: [{url: 'https://plex.tv/api/v2'}]
-paths:
-  /pins/{pinID}:
-    get:
-      operationId: getToken
-      summary: Theirs
-      parameters:
-        - {name: pinID, in: path, required: true, schema: {type: string}}
-      responses:
-        '200': {description: Access Token}
-components:
-  schemas:
-    Pin: {type: object, properties: {id: {type: number}, code: {type: string}}}
-"#,
-        "upstream",
-    )
-    .unwrap();
-    let overlay = Overlay::parse(
-        r#"overlay: 1.0.0
-info: {title: t, version: '1'}
-actions:
-  - target: "$.paths['/api/v2/pins/{pinId}'].get['parameters','responses']"
-    remove: true
-  - target: "$.paths['/api/v2/pins/{pinId}'].get"
-    update: {operationId: getPin}
-"#,
-        Path::new("overlay.yaml"),
-    )
-    .unwrap();
-    let result = pipeline(upstream, Some(&base), &overlay, &config()).unwrap();
-    let op = &result.doc["paths"]["/api/v2/pins/{pinId}"]["get"];
-    assert_eq!(op["operationId"], "getPin");
-    assert_eq!(op["summary"], "Theirs", "upstream's words replace ours");
-    assert_eq!(
-        op["parameters"],
-        base["paths"]["/api/v2/pins/{pinId}"]["get"]["parameters"]
-    );
-    assert_eq!(
-        op["responses"],
-        base["paths"]["/api/v2/pins/{pinId}"]["get"]["responses"]
-    );
-    assert_eq!(
-        result.doc["paths"]["/api/v2/ping"], base["paths"]["/api/v2/ping"],
-        "ours-only is kept"
-    );
-    assert_eq!(
-        result.doc["components"]["schemas"]["Pin"],
-        base["components"]["schemas"]["Pin"]
-    );
-    assert_eq!(result.doc["info"], base["info"]);
-    assert!(
-        result.notes.iter().any(|n| n.contains("schema Pin")),
-        "{:?}",
-        result.notes
-    );
 }
 
 #[test]
@@ -539,18 +467,35 @@ actions:
 
 // ---- the reference upstream file -------------------------------------------
 
-fn reference_file() -> Option<PathBuf> {
-    let path = workspace().join("../shared/plex-tv/reference/community-plextv-spec-2024-01.yaml");
+/// A real upstream file of `shared/plex-tv/reference` (reference data, never
+/// committed here), if it is beside the workspace.
+fn reference_file(name: &str) -> Option<PathBuf> {
+    let path = workspace().join("../shared/plex-tv/reference").join(name);
     path.exists().then_some(path)
+}
+
+#[test]
+fn refresh_from_the_2024_reference_keeps_the_public_api() {
+    refresh_from_reference_keeps_the_public_api("community-plextv-spec-2024-01.yaml", 0);
+}
+
+/// The current combined file: 53 operations on plex.tv hosts, most of them
+/// new to the crate, several with doubled prefixes or XML-only answers.
+#[test]
+fn refresh_from_the_2026_reference_keeps_the_public_api() {
+    refresh_from_reference_keeps_the_public_api("community-spec-2026-08.yaml", 20);
 }
 
 /// Refreshing from the community file keeps every public name and type the
 /// crate uses: each committed operation keeps its id, parameters, body and
 /// responses, and each committed schema stays as it is.
-#[test]
-fn refresh_from_reference_keeps_the_public_api() {
-    let Some(reference) = reference_file() else {
-        eprintln!("skipped: shared/plex-tv/reference is not here");
+/// Refreshes the committed spec from a reference file: every public
+/// operation keeps its name, parameters, body, responses and servers, every
+/// schema stays, nothing new is admitted (at least `min_candidates` are
+/// reported instead), and the result is a fixed point.
+fn refresh_from_reference_keeps_the_public_api(name: &str, min_candidates: usize) {
+    let Some(reference) = reference_file(name) else {
+        eprintln!("skipped: shared/plex-tv/reference/{name} is not here");
         return;
     };
     let defaults = Options::defaults(&workspace());
@@ -567,10 +512,38 @@ fn refresh_from_reference_keeps_the_public_api() {
             let new = &doc["paths"][path][method];
             let id = &ours["operationId"];
             assert_eq!(&new["operationId"], id, "{method} {path}");
-            for key in ["parameters", "requestBody", "responses"] {
+            for key in ["parameters", "requestBody", "responses", "servers"] {
                 assert_eq!(new.get(key), ours.get(key), "{id}: {key} changed");
             }
         }
+    }
+    let operations = |doc: &Value| -> usize {
+        doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|item| item.as_object().unwrap().len())
+            .sum()
+    };
+    assert_eq!(
+        operations(doc),
+        operations(&committed),
+        "nothing is admitted"
+    );
+    assert!(
+        result.candidates.len() >= min_candidates,
+        "{} candidates",
+        result.candidates.len()
+    );
+    let ids: Vec<&str> = committed["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    for candidate in &result.candidates {
+        assert!(!ids.contains(&candidate.suggested.as_str()), "{candidate}");
     }
     for (name, schema) in committed["components"]["schemas"].as_object().unwrap() {
         assert_eq!(
@@ -922,22 +895,39 @@ fn inline_success_schemas_keep_their_name_on_refresh() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(names, ["PostPinsResponse"]);
+    assert_eq!(names, ["ErrorResponse", "PostPinsResponse"]);
 }
 
 /// An upstream operation that claims one of our operationIds on another
 /// path gets a derived name; ours keeps its id.
-#[test]
-fn upstream_cannot_take_our_operation_ids() {
-    let base = json!({
+/// A committed spec that keeps every rule, for tests that refresh it.
+fn compliant_base() -> Value {
+    let errors = json!({
+        "4XX": {"description": "A client error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}},
+        "5XX": {"description": "A server error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    });
+    let mut user_responses = errors.clone();
+    user_responses["200"] = json!({"description": "ok"});
+    json!({
         "openapi": "3.0.3",
         "info": {"title": "ours", "version": "2"},
         "servers": [{"url": "https://plex.tv"}],
         "paths": {
-            "/api/v2/user": {"get": {"operationId": "getUser", "responses": {"200": {"description": "ok"}}}}
+            "/api/v2/user": {"get": {
+                "operationId": "getUser", "summary": "Ours", "description": "Our words.",
+                "parameters": [{"name": "x", "in": "query", "description": "Ours.", "schema": {"type": "string"}}],
+                "responses": user_responses
+            }}
         },
-        "components": {"schemas": {}}
-    });
+        "components": {"schemas": {"ErrorResponse": {"description": "An error.", "type": "object"}}}
+    })
+}
+
+/// An upstream operation new to the crate is a candidate, under a name that
+/// no operation of ours has, even when upstream reuses one of ours.
+#[test]
+fn upstream_cannot_take_our_operation_ids() {
+    let base = compliant_base();
     let upstream = load::parse(
         r#"openapi: 3.1.0
 info: {title: theirs, version: '9'}
@@ -953,23 +943,162 @@ paths:
     )
     .unwrap();
     let result = pipeline(upstream, Some(&base), &empty_overlay(), &config()).unwrap();
-    let paths = &result.doc["paths"];
-    assert_eq!(paths["/api/v2/user"]["get"]["operationId"], "getUser");
     assert_eq!(
-        paths["/api/v2/account"]["get"]["operationId"],
-        "getApiV2Account"
+        result.doc["paths"]["/api/v2/user"]["get"]["operationId"],
+        "getUser"
     );
     assert!(
-        result
-            .notes
-            .iter()
-            .any(|n| n.contains("GET /api/v2/account") && n.contains("getApiV2Account")),
-        "{:?}",
-        result.notes
+        result.doc["paths"].get("/api/v2/account").is_none(),
+        "not admitted"
     );
+    let [candidate] = result.candidates.as_slice() else {
+        panic!("{:?}", result.candidates);
+    };
+    assert_eq!(
+        (
+            candidate.method.as_str(),
+            candidate.host.as_str(),
+            candidate.path.as_str()
+        ),
+        ("GET", "plex.tv", "/api/v2/account")
+    );
+    assert_eq!(candidate.upstream_id.as_deref(), Some("getUser"));
+    assert_eq!(candidate.suggested, "getUserV2");
 }
 
-#[cfg(unix)]
+/// The admission rule: a candidate enters only under the name an overlay
+/// entry gives it (the one regen suggests, pasted, works as it is); an
+/// XML-only one cannot enter until the crate decodes XML.
+#[test]
+fn the_overlay_admits_candidates_by_naming_them() {
+    let base = compliant_base();
+    let upstream = load::parse(
+        r#"openapi: 3.1.0
+info: {title: theirs, version: '9'}
+servers: [{url: 'https://plex.tv/api/v2'}]
+paths:
+  /friends/{friendId}:
+    delete:
+      operationId: removeFriendship
+      parameters: [{name: friendId, in: path, required: true, schema: {type: integer}}]
+      responses:
+        '204': {description: gone}
+  /legacy:
+    get:
+      operationId: getLegacy
+      responses:
+        '200': {description: xml, content: {application/xml: {schema: {type: object}}}}
+"#,
+        "upstream",
+    )
+    .unwrap();
+    let first = pipeline(upstream.clone(), Some(&base), &empty_overlay(), &config()).unwrap();
+    assert_eq!(first.candidates.len(), 2, "{:?}", first.candidates);
+    let friend = &first.candidates[0];
+    assert_eq!(friend.suggested, "removeFriendship");
+    assert!(!friend.xml_only && first.candidates[1].xml_only);
+    let entry = friend.overlay_entry();
+    assert!(
+        entry.contains("target: \"$.paths['/api/v2/friends/{friendId}'].delete\"")
+            && entry.contains("operationId: removeFriendship"),
+        "{entry}"
+    );
+
+    // The suggested entry, pasted as it is, admits the operation.
+    let overlay_text = format!(
+        "overlay: 1.0.0\ninfo: {{title: t, version: '1'}}\nactions:\n{}",
+        entry
+            .lines()
+            .map(|l| format!("  {l}\n"))
+            .collect::<String>()
+    );
+    let overlay = Overlay::parse(&overlay_text, Path::new("overlay.yaml")).unwrap();
+    let admitted = pipeline(upstream.clone(), Some(&base), &overlay, &config()).unwrap();
+    let op = &admitted.doc["paths"]["/api/v2/friends/{friendId}"]["delete"];
+    assert_eq!(op["operationId"], "removeFriendship");
+    assert_eq!(
+        op["parameters"][0]["schema"]["format"], "int64",
+        "ids widened"
+    );
+    assert!(op["responses"]["4XX"].is_object() && op["description"].is_string());
+    assert!(op.get("x-upstream-operation-id").is_none());
+    assert_eq!(admitted.candidates.len(), 1);
+
+    // Naming the XML-only one is refused, and says why.
+    let overlay = Overlay::parse(
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: \"$.paths['/api/v2/legacy'].get\"\n    update: {operationId: getLegacy}\n",
+        Path::new("overlay.yaml"),
+    )
+    .unwrap();
+    match pipeline(upstream, Some(&base), &overlay, &config()) {
+        Err(RegenError::Rules(rules)) => {
+            assert!(
+                rules[0].contains("xml-success") && rules[0].contains("/api/v2/legacy"),
+                "{rules:?}"
+            )
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// An operation the committed spec has keeps everything of ours and takes
+/// only upstream's summary and description: the overlay restates nothing.
+#[test]
+fn existing_operations_keep_ours_and_take_upstream_texts() {
+    let base = compliant_base();
+    let upstream = load::parse(
+        r#"openapi: 3.1.0
+info: {title: theirs, version: '9'}
+servers: [{url: 'https://plex.tv/api/v2'}]
+paths:
+  /user:
+    get:
+      operationId: getTokenDetails
+      summary: Theirs
+      parameters: [{name: y, in: query, schema: {type: integer}}]
+      responses:
+        '200': {description: theirs, content: {application/json: {schema: {type: object}}}}
+"#,
+        "upstream",
+    )
+    .unwrap();
+    let result = pipeline(upstream, Some(&base), &empty_overlay(), &config()).unwrap();
+    let (new, ours) = (
+        &result.doc["paths"]["/api/v2/user"]["get"],
+        &base["paths"]["/api/v2/user"]["get"],
+    );
+    assert_eq!(new["operationId"], "getUser");
+    assert_eq!(new["summary"], "Theirs");
+    assert_eq!(new["description"], "Our words.", "upstream said none");
+    assert_eq!(new["parameters"], ours["parameters"]);
+    assert_eq!(new["responses"], ours["responses"]);
+    assert!(result.candidates.is_empty());
+}
+
+/// A result that breaks a spec rule is refused, naming the rule and the
+/// operation, and nothing is written.
+#[test]
+fn a_result_that_breaks_a_rule_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(&dir, "ok.yaml", minimal_spec());
+    let overlay = r#"overlay: 1.0.0
+info: {title: t, version: '1'}
+actions:
+  - target: $.paths['/api/v2/ping'].get
+    update:
+      servers: [{url: 'https://plex.tv'}, {url: 'http://{host}'}]
+"#;
+    match fails_without_writing(&path, Some(overlay)) {
+        RegenError::Rules(rules) => assert!(
+            rules
+                .iter()
+                .any(|r| r.starts_with("one-server: GET /api/v2/ping (ping)")),
+            "{rules:?}"
+        ),
+        other => panic!("expected a rule violation, got {other}"),
+    }
+}
+
 #[test]
 fn written_spec_keeps_or_gets_readable_permissions() {
     use std::os::unix::fs::PermissionsExt;
