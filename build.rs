@@ -2,6 +2,11 @@
 //!
 //! The generated code goes to `$OUT_DIR/plex_tv_generated.rs` and is included by
 //! `src/generated.rs`. It is never edited by hand: fix the spec instead.
+//!
+//! Beside it, `$OUT_DIR/plex_tv_spec.rs` (included by `src/spec.rs`) lists
+//! every operation with its method, path and server, so that the client
+//! sends each operation to its own host; and `$OUT_DIR/plex_tv_types.rs`
+//! holds a macro naming every generated type, for the tests.
 
 use std::{env, fs, panic, path::Path};
 
@@ -28,7 +33,79 @@ fn generate() -> Result<(), String> {
     let out =
         Path::new(&env::var("OUT_DIR").map_err(|e| e.to_string())?).join("plex_tv_generated.rs");
     fs::write(&out, prettyplease::unparse(&file))
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let out_dir = out.parent().expect("a file in OUT_DIR");
+    write(&out_dir.join("plex_tv_spec.rs"), &operation_table(&spec)?)?;
+    write(&out_dir.join("plex_tv_types.rs"), &type_macro(&spec))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The server an operation is sent to: its own, its path's, or the
+/// document's first.
+fn server_of<'a>(
+    spec: &'a openapiv3::OpenAPI,
+    item: &'a openapiv3::PathItem,
+    operation: &'a openapiv3::Operation,
+) -> Option<&'a str> {
+    [&operation.servers, &item.servers, &spec.servers]
+        .into_iter()
+        .find_map(|servers| servers.first())
+        .map(|server| server.url.trim_end_matches('/'))
+}
+
+/// `OPERATIONS` (every operation, sorted by method name) and `DEFAULT_SERVER`, as
+/// Rust source for `src/spec.rs`.
+fn operation_table(spec: &openapiv3::OpenAPI) -> Result<String, String> {
+    let default = spec
+        .servers
+        .first()
+        .map(|server| server.url.trim_end_matches('/'))
+        .ok_or("the document names no server")?;
+    let mut rows = Vec::new();
+    for (path, method, operation) in spec.operations() {
+        let Some(openapiv3::ReferenceOr::Item(item)) = spec.paths.paths.get(path) else {
+            continue;
+        };
+        let id = operation.operation_id.as_deref().unwrap_or_default();
+        let server = server_of(spec, item, operation).unwrap_or(default);
+        // progenitor's method name, which the hooks see as the operation id.
+        let name = heck::ToSnakeCase::to_snake_case(id);
+        rows.push(format!(
+            "    Operation {{ name: {name:?}, id: {id:?}, method: {:?}, path: {path:?}, server: {server:?} }},\n",
+            method.to_uppercase()
+        ));
+    }
+    rows.sort();
+    Ok(format!(
+        "/// The server of every operation that names none itself.\n\
+         pub const DEFAULT_SERVER: &str = {default:?};\n\n\
+         /// Every operation of the spec, sorted by id.\n\
+         pub static OPERATIONS: &[Operation] = &[\n{}];\n",
+        rows.concat()
+    ))
+}
+
+/// `for_each_type!(callback)` calls `callback! { Name, ... }` with every
+/// component schema that becomes a generated type (replaced ones are
+/// hand-written, see `settings`).
+fn type_macro(spec: &openapiv3::OpenAPI) -> String {
+    let replaced = REPLACED.map(|(schema, _)| schema);
+    let names: Vec<&str> = spec
+        .components
+        .iter()
+        .flat_map(|components| components.schemas.keys())
+        .map(String::as_str)
+        .filter(|name| !replaced.contains(name))
+        .collect();
+    format!(
+        "/// Calls `$callback! {{ Type, ... }}` with every generated type.\n\
+         #[allow(unused_macros)]\n\
+         macro_rules! for_each_type {{\n    ($callback:ident) => {{\n        $callback! {{ {} }}\n    }};\n}}\n",
+        names.join(", ")
+    )
 }
 
 /// The settings the crate depends on: builder methods, hooks for the
@@ -38,19 +115,22 @@ fn settings() -> GenerationSettings {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_inner_type(quote_path("crate::client::Shared"))
+        .with_inner_type(quote_path("crate::hooks::Shared"))
         .with_derive("schemars::JsonSchema")
-        .with_derive("PartialEq")
-        // Tokens decode into `Token`, whose Debug and Display never show them.
-        .with_replacement("AuthToken", "crate::Token", std::iter::empty::<TypeImpl>())
-        // serde_urlencoded cannot write `urls[]=a&urls[]=b` from a struct.
-        .with_replacement(
-            "WebhooksForm",
-            "crate::WebhookUrls",
-            std::iter::empty::<TypeImpl>(),
-        );
+        .with_derive("PartialEq");
+    for (schema, rust_type) in REPLACED {
+        settings.with_replacement(schema, rust_type, std::iter::empty::<TypeImpl>());
+    }
     settings
 }
+
+/// Component schemas whose Rust type is hand-written.
+const REPLACED: [(&str, &str); 2] = [
+    // Tokens decode into `Token`, whose Debug and Display never show them.
+    ("AuthToken", "crate::Token"),
+    // serde_urlencoded cannot write `urls[]=a&urls[]=b` from a struct.
+    ("WebhooksForm", "crate::WebhookUrls"),
+];
 
 fn quote_path(path: &str) -> proc_macro2::TokenStream {
     path.parse().expect("a valid Rust path")

@@ -1,17 +1,22 @@
-//! [`PlexTv`]: the configured client, and the hooks that give every
-//! generated operation its headers, retries and limits.
+//! [`PlexTv`], the configured client, and [`PlexTvBuilder`]. The hooks
+//! that give every generated operation its host, headers, retries and
+//! limits are in `src/hooks.rs`.
 
-use std::{fmt, ops::Deref, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, fmt, ops::Deref, sync::Arc, time::Duration};
 
-use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::{
-    header::{HeaderMap, HeaderName, HeaderValue},
+    header::{HeaderName, HeaderValue},
     Url,
 };
 
+pub use crate::hooks::Shared;
 use crate::{
-    generated::Client, jwt::KeyCache, refresh::DeviceSession, ClientIdentity, DeviceKey, Error,
-    RetryPolicy, Token,
+    generated::Client,
+    hooks::Settings,
+    refresh::DeviceSession,
+    spec::{self, host_of},
+    token::TokenHeader,
+    ClientIdentity, DeviceKey, Error, RetryPolicy, Token,
 };
 
 /// The default plex.tv address, used unless
@@ -40,10 +45,6 @@ pub const DEFAULT_CLIENTS_BASE_URL: &str = "https://clients.plex.tv";
 
 pub(crate) const X_PLEX_TOKEN: HeaderName = HeaderName::from_static("x-plex-token");
 
-/// progenitor adds `api-version: <info.version>` to every request; plex.tv
-/// has no use for it.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
-
 /// A plex.tv client: every generated operation, with this crate's identity
 /// headers, token, retries, timeouts and limits.
 ///
@@ -69,191 +70,6 @@ const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 #[derive(Clone)]
 pub struct PlexTv {
     api: Client,
-    /// The same operations on clients.plex.tv, for device-key (JWT) sign-in.
-    clients: Client,
-}
-
-/// The state the generated client's hooks use: identity headers, token,
-/// retry policy and limits. Built by [`PlexTvBuilder`]; it appears in the
-/// generated [`Client`]'s signature, and has no API of its own beyond a
-/// `Debug` that shows the settings (never the token).
-///
-/// ```
-/// use progenitor_client::ClientInfo;
-///
-/// # let client = plex_tv::PlexTv::builder()
-/// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
-/// #     .token("secret")
-/// #     .build()?;
-/// let shared: &plex_tv::Shared = client.api().inner();
-/// let shown = format!("{shared:?}");
-/// assert!(shown.contains("Token(<redacted>)") && !shown.contains("secret"));
-/// # Ok::<(), plex_tv::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct Shared {
-    settings: Arc<Settings>,
-    token: Option<TokenHeader>,
-    /// Set for clients signed in with a device key: the token then lives in
-    /// the session, which refreshes it. Classic clients skip all of that.
-    device: Option<Arc<DeviceSession>>,
-}
-
-#[derive(Clone)]
-struct Settings {
-    identity: ClientIdentity,
-    headers: HeaderMap,
-    retry: RetryPolicy,
-    /// Set on each request when the caller brought their own
-    /// `reqwest::Client`; ours has it built in, which costs less per request.
-    request_timeout: Option<Duration>,
-    max_response_size: u64,
-    clients_base_url: String,
-    refresh_margin: Duration,
-    key_cache: Arc<KeyCache>,
-}
-
-/// The token with its header value, built once per token rather than per
-/// request.
-#[derive(Clone)]
-pub(crate) struct TokenHeader {
-    pub(crate) token: Token,
-    pub(crate) value: Result<HeaderValue, String>,
-}
-
-impl TokenHeader {
-    pub(crate) fn new(token: Token) -> Self {
-        let value = token.header_value().map_err(|e| e.to_string());
-        TokenHeader { token, value }
-    }
-}
-
-impl Shared {
-    /// Adds the identity headers and the token; values already on the
-    /// request (set for this request only) win.
-    fn apply(&self, headers: &mut HeaderMap) -> Result<(), String> {
-        headers.remove(API_VERSION);
-        for (name, value) in &self.settings.headers {
-            headers.entry(name).or_insert_with(|| value.clone());
-        }
-        let refreshed = self.device.as_ref().map(|session| session.token());
-        if let Some(token) = refreshed.as_ref().unwrap_or(&self.token) {
-            let value = token.value.as_ref().map_err(Clone::clone)?;
-            headers.entry(X_PLEX_TOKEN).or_insert_with(|| value.clone());
-        }
-        Ok(())
-    }
-
-    /// The same settings with another token and no device key.
-    fn with_token(&self, token: Option<TokenHeader>) -> Shared {
-        Shared {
-            settings: Arc::clone(&self.settings),
-            token,
-            device: None,
-        }
-    }
-
-    pub(crate) fn identity(&self) -> &ClientIdentity {
-        &self.settings.identity
-    }
-
-    pub(crate) fn key_cache(&self) -> &KeyCache {
-        &self.settings.key_cache
-    }
-
-    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
-        &self.settings.retry
-    }
-
-    pub(crate) fn max_response_size(&self) -> u64 {
-        self.settings.max_response_size
-    }
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
-            .field("identity", &self.settings.identity)
-            .field("token", &self.token.as_ref().map(|t| &t.token))
-            .field("device_key", &self.device.as_ref().map(|d| d.key()))
-            .field("retry", &self.settings.retry)
-            .field("max_response_size", &self.settings.max_response_size)
-            .finish()
-    }
-}
-
-impl ClientHooks<Shared> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        if let Some(session) = &self.inner.device {
-            // While the current token is usable the request goes on with it
-            // whatever the refresh did (a 401 brings it back to refreshing);
-            // without one it fails with why, typed again by `Error::from`.
-            session
-                .refresh_if_due()
-                .await
-                .map_err(|failure| progenitor_client::Error::Custom(failure.to_custom()))?;
-        }
-        self.inner
-            .apply(request.headers_mut())
-            .map_err(progenitor_client::Error::InvalidRequest)?;
-        if let Some(timeout) = self.inner.settings.request_timeout {
-            request.timeout_mut().get_or_insert(timeout);
-        }
-        Ok(())
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        match &self.inner.device {
-            None => crate::transport::execute(&self.client, &self.inner, request, info).await,
-            Some(session) => self.exec_refreshing(session, request, info).await,
-        }
-    }
-}
-
-impl Client {
-    /// Sends a device-key client's request; when plex.tv rejects its JWT,
-    /// refreshes it (once, however many requests were rejected) and sends
-    /// the request again with the new one.
-    async fn exec_refreshing(
-        &self,
-        session: &DeviceSession,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let sent = request.headers().get(X_PLEX_TOKEN).cloned();
-        let ours =
-            sent.is_some() && session.token().and_then(|t| t.value.ok()).as_ref() == sent.as_ref();
-        let again = request.try_clone().filter(|_| ours);
-        // Refresh attempts ended before sending: one that ends later, and
-        // failed, answers this request's 401 too.
-        let seen = session.attempts();
-        let response = crate::transport::execute(&self.client, &self.inner, request, info).await?;
-        let Some(mut again) = again else {
-            return Ok(response);
-        };
-        if response.status() != reqwest::StatusCode::UNAUTHORIZED
-            || session
-                .refresh_after_rejection(sent.as_ref(), seen)
-                .await
-                .is_err()
-        {
-            return Ok(response);
-        }
-        let Some(Ok(token)) = session.token().map(|t| t.value) else {
-            return Ok(response);
-        };
-        drop(response);
-        again.headers_mut().insert(X_PLEX_TOKEN, token);
-        crate::transport::execute(&self.client, &self.inner, again, info).await
-    }
 }
 
 impl PlexTv {
@@ -312,11 +128,6 @@ impl PlexTv {
     fn with_shared(&self, inner: Shared) -> PlexTv {
         let http = self.api.client.clone();
         PlexTv {
-            clients: Client::new_with_client(
-                &inner.settings.clients_base_url,
-                http.clone(),
-                inner.clone(),
-            ),
             api: Client::new_with_client(&self.api.baseurl, http, inner),
         }
     }
@@ -324,7 +135,7 @@ impl PlexTv {
     /// The same client signed in with a device key and its plex.tv JWT,
     /// which it then refreshes by itself.
     pub(crate) fn with_device_key(&self, key: DeviceKey, token: Option<Token>) -> PlexTv {
-        let refresher = self.without_token().clients;
+        let refresher = self.without_token().api;
         let margin = self.api.inner.settings.refresh_margin;
         let session = DeviceSession::new(key, margin, token.clone(), refresher);
         let mut inner = self.api.inner.with_token(token.map(TokenHeader::new));
@@ -452,26 +263,9 @@ impl PlexTv {
         &self.api
     }
 
-    /// The generated client for `https://clients.plex.tv`, which serves the
-    /// device-key (JWT) operations (`get_auth_nonce`, `register_device_key`,
-    /// `exchange_device_jwt`, `get_auth_keys`, and `create_pin`/`get_pin`
-    /// with a device key). Same identity, token and connection pool.
-    ///
-    /// ```
-    /// # let client = plex_tv::PlexTv::builder()
-    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
-    /// #     .build()?;
-    /// let nonce_request = client.clients_api().get_auth_nonce();
-    /// # let _ = nonce_request;
-    /// assert_eq!(client.clients_base_url(), "https://clients.plex.tv");
-    /// # Ok::<(), plex_tv::Error>(())
-    /// ```
-    pub fn clients_api(&self) -> &Client {
-        &self.clients
-    }
-
-    /// The base URL of the device-key (JWT) endpoints, without a trailing
-    /// slash.
+    /// Where the device-key (JWT) endpoints of `https://clients.plex.tv`
+    /// are reached, without a trailing slash: the same as
+    /// `host_url("clients.plex.tv")`.
     ///
     /// ```
     /// # let client = plex_tv::PlexTv::builder()
@@ -482,7 +276,34 @@ impl PlexTv {
     /// # Ok::<(), plex_tv::Error>(())
     /// ```
     pub fn clients_base_url(&self) -> &str {
-        &self.clients.baseurl
+        self.host_url(CLIENTS_HOST)
+            .unwrap_or(DEFAULT_CLIENTS_BASE_URL)
+    }
+
+    /// Where operations served by `host` (`plex.tv`, `clients.plex.tv`, ...:
+    /// the hosts of the spec's servers) are sent, without a trailing slash;
+    /// `None` for a host that serves no operation. Every operation goes to
+    /// its own host by itself: this only tells where that is.
+    ///
+    /// ```
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .host_url("clients.plex.tv", "http://127.0.0.1:8081")
+    /// #     .build()?;
+    /// assert_eq!(client.host_url("plex.tv"), Some("https://plex.tv"));
+    /// assert_eq!(client.host_url("clients.plex.tv"), Some("http://127.0.0.1:8081"));
+    /// assert_eq!(client.host_url("example.com"), None);
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
+    pub fn host_url(&self, host: &str) -> Option<&str> {
+        if host == host_of(spec::DEFAULT_SERVER) {
+            return Some(&self.api.baseurl);
+        }
+        let settings = &self.api.inner.settings;
+        settings.servers.iter().find_map(|(server, base)| {
+            let path = server_path(server);
+            (host_of(server) == host).then(|| base.strip_suffix(path).unwrap_or(base))
+        })
     }
 
     /// The `reqwest::Client` that sends the requests, shared by every
@@ -538,8 +359,8 @@ impl fmt::Debug for PlexTv {
 pub struct PlexTvBuilder {
     identity: Option<ClientIdentity>,
     token: Option<Token>,
-    base_url: String,
-    clients_base_url: String,
+    /// Base URLs by host, for the hosts the caller moved.
+    hosts: BTreeMap<String, String>,
     device_key: Option<DeviceKey>,
     refresh_margin: Duration,
     allow_insecure_http: bool,
@@ -555,8 +376,7 @@ impl Default for PlexTvBuilder {
         PlexTvBuilder {
             identity: None,
             token: None,
-            base_url: DEFAULT_BASE_URL.into(),
-            clients_base_url: DEFAULT_CLIENTS_BASE_URL.into(),
+            hosts: BTreeMap::new(),
             device_key: None,
             refresh_margin: crate::refresh::DEFAULT_REFRESH_MARGIN,
             allow_insecure_http: false,
@@ -639,9 +459,8 @@ impl PlexTvBuilder {
     /// assert!(remote.is_err());
     /// # Ok(()) }
     /// ```
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        self.host_url(host_of(spec::DEFAULT_SERVER), url)
     }
 
     /// Where the device-key (JWT) endpoints are (default
@@ -659,12 +478,68 @@ impl PlexTvBuilder {
     ///     .base_url(fake.base_url())
     ///     .clients_base_url(fake.base_url())
     ///     .build()?;
-    /// let nonce = client.clients_api().get_auth_nonce().send().await?;
+    /// let nonce = client.get_auth_nonce().send().await?; // to clients.plex.tv
     /// assert!(!nonce.nonce.is_empty());
     /// # Ok(()) }
     /// ```
-    pub fn clients_base_url(mut self, url: impl Into<String>) -> Self {
-        self.clients_base_url = url.into();
+    pub fn clients_base_url(self, url: impl Into<String>) -> Self {
+        self.host_url(CLIENTS_HOST, url)
+    }
+
+    /// Where the operations served by `host` (a host of the spec's servers:
+    /// `plex.tv`, `clients.plex.tv`, ...) are sent instead, for a proxy or a
+    /// fake plex.tv in tests; the same rules as
+    /// [`base_url`](Self::base_url). A server's own path stays: an operation
+    /// of `https://clients.plex.tv/api/v2` goes to `<url>/api/v2/...`.
+    /// [`build`](Self::build) refuses a host that serves no operation.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let fake = FakePlexTv::start().await;
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .host_url("plex.tv", fake.base_url())
+    ///     .host_url("clients.plex.tv", fake.base_url())
+    ///     .build()?;
+    /// let nonce = client.get_auth_nonce().send().await?;
+    /// assert!(!nonce.nonce.is_empty());
+    ///
+    /// let typo = PlexTv::builder()
+    ///     .identity(client.identity().clone())
+    ///     .host_url("clients.plex.tvv", fake.base_url())
+    ///     .build();
+    /// assert!(typo.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn host_url(mut self, host: &str, url: impl Into<String>) -> Self {
+        self.hosts.insert(host.to_ascii_lowercase(), url.into());
+        self
+    }
+
+    /// Sends the operations of every host to `url`: for a fake plex.tv
+    /// that serves them all, or one proxy in front of all of them.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let fake = FakePlexTv::start().await;
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .all_hosts_url(fake.base_url())
+    ///     .build()?;
+    /// assert_eq!(client.clients_base_url(), client.base_url());
+    /// # Ok(()) }
+    /// ```
+    pub fn all_hosts_url(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        for server in spec::servers() {
+            self.hosts.insert(host_of(server).to_owned(), url.clone());
+        }
         self
     }
 
@@ -867,11 +742,10 @@ impl PlexTvBuilder {
     /// # Ok::<(), plex_tv::Error>(())
     /// ```
     pub fn build(self) -> Result<PlexTv, Error> {
+        let (base_url, servers) = self.resolve_hosts()?;
         let identity = self.identity.ok_or_else(|| {
             Error::invalid_input("no identity set: call PlexTvBuilder::identity(ClientIdentity::new(..)) before build()")
         })?;
-        let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
-        let clients_base_url = check_base_url(&self.clients_base_url, self.allow_insecure_http)?;
         let request_timeout = self.http_client.is_some().then_some(self.timeout);
         let http = match self.http_client {
             Some(client) => client,
@@ -889,7 +763,7 @@ impl PlexTvBuilder {
             retry: self.retry,
             request_timeout,
             max_response_size: self.max_response_size,
-            clients_base_url,
+            servers,
             refresh_margin: self.refresh_margin,
             key_cache: Arc::default(),
         };
@@ -899,11 +773,6 @@ impl PlexTvBuilder {
             device: None,
         };
         let anonymous = PlexTv {
-            clients: Client::new_with_client(
-                &shared.settings.clients_base_url,
-                http.clone(),
-                shared.clone(),
-            ),
             api: Client::new_with_client(&base_url, http, shared),
         };
         Ok(match self.device_key {
@@ -911,6 +780,52 @@ impl PlexTvBuilder {
             None => anonymous.with_token_header(self.token.map(TokenHeader::new)),
         })
     }
+}
+
+impl PlexTvBuilder {
+    /// The default server's base URL, and where every other server of the
+    /// spec is reached: its override's base URL followed by the server's own
+    /// path, or the server URL itself.
+    fn resolve_hosts(&self) -> Result<(String, Vec<(&'static str, String)>), Error> {
+        let servers = spec::servers();
+        if let Some(unknown) = self
+            .hosts
+            .keys()
+            .find(|host| !servers.iter().any(|s| host_of(s) == host.as_str()))
+        {
+            let known: Vec<&str> = servers.iter().map(|s| host_of(s)).collect();
+            return Err(Error::invalid_input(format!(
+                "no operation is served by {unknown:?}; the hosts are {}",
+                known.join(", ")
+            )));
+        }
+        let base_of = |server: &str| -> Result<String, Error> {
+            match self.hosts.get(host_of(server)) {
+                Some(url) => {
+                    let base = check_base_url(url, self.allow_insecure_http)?;
+                    Ok(format!("{base}{}", server_path(server)))
+                }
+                None => Ok(server.to_owned()),
+            }
+        };
+        let default = base_of(spec::DEFAULT_SERVER)?;
+        let others = servers[1..]
+            .iter()
+            .map(|server| Ok((*server, base_of(server)?)))
+            .collect::<Result<_, Error>>()?;
+        Ok((default, others))
+    }
+}
+
+/// The host of the device-key (JWT) operations.
+const CLIENTS_HOST: &str = "clients.plex.tv";
+
+/// The path part of a server URL (`/api/v2` of
+/// `https://clients.plex.tv/api/v2`), without a trailing slash.
+fn server_path(server: &str) -> &str {
+    let rest = server.split_once("://").map_or(server, |(_, rest)| rest);
+    rest.find('/')
+        .map_or("", |slash| rest[slash..].trim_end_matches('/'))
 }
 
 /// Validates a base URL and returns it without a trailing slash (the
@@ -961,7 +876,8 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ClientIdentifier;
+    use crate::{hooks::API_VERSION, ClientIdentifier};
+    use reqwest::header::HeaderMap;
 
     fn shared(token: Option<&str>) -> Shared {
         let client = PlexTv::builder()

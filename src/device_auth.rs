@@ -38,13 +38,9 @@ impl PlexTv {
         let body = types::RegisterDeviceKeyRequest {
             jwk: key.public_jwk(),
         };
-        self.clients_api()
-            .register_device_key()
-            .body(body)
-            .send()
-            .await?;
+        self.register_device_key().body(body).send().await?;
         let anonymous = self.without_token();
-        let (token, _claims) = refresh::exchange(anonymous.clients_api(), key).await?;
+        let (token, _claims) = refresh::exchange(anonymous.api(), key).await?;
         Ok(self.with_device_key(key.clone(), Some(token)))
     }
 
@@ -149,6 +145,6 @@ impl PlexTv {
     /// # Ok(()) }
     /// ```
     pub async fn verify_jwt(&self, token: &Token, key: &DeviceKey) -> Result<PlexJwtClaims, Error> {
-        refresh::verify(self.without_token().clients_api(), token, key).await
+        refresh::verify(self.without_token().api(), token, key).await
     }
 }

@@ -25,10 +25,10 @@
 //!
 //! Every generated operation is a method of [`PlexTv`] (through `Deref` to
 //! the generated [`Client`]) returning a builder; `send()` returns
-//! progenitor's result, and `?` converts its error into [`Error`]. One
-//! name is taken by a convenience: [`PlexTv::link_pin`] approves a link code
-//! in one call; the generated builder stays reachable as
-//! `client.api().link_pin()`.
+//! progenitor's result, and `?` converts its error into [`Error`]. Each
+//! operation goes to its own host by itself (`plex.tv`, `clients.plex.tv`:
+//! see [`spec::OPERATIONS`]). Hand-written conveniences have names of their
+//! own, such as [`PlexTv::approve_link_code`], and never hide an operation.
 //!
 //! Convert errors with `?` or `.map_err(plex_tv::Error::from)` before
 //! logging them: the generated error type ([`GeneratedError`]) keeps raw
@@ -46,6 +46,7 @@ mod device_key;
 mod error;
 mod form;
 mod generated;
+mod hooks;
 mod identity;
 mod jwt;
 pub mod pin;
@@ -54,6 +55,7 @@ mod redact;
 mod refresh;
 mod retry;
 mod shapes;
+pub mod spec;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;

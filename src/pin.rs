@@ -387,18 +387,12 @@ impl PinLoginBuilder {
             let created = self.client.create_pin().strong(self.strong).send().await?;
             return Ok(created.into_inner());
         };
-        let body = types::CreatePinRequest {
-            jwk: Some(key.public_jwk()),
+        let body = types::DevicePinRequest {
+            jwk: key.public_jwk(),
             // plex.tv's own clients omit `strong` for a link code.
             strong: self.strong.then_some(true),
         };
-        let created = self
-            .client
-            .clients_api()
-            .create_pin()
-            .body(body)
-            .send()
-            .await?;
+        let created = self.client.create_device_pin().body(body).send().await?;
         Ok(created.into_inner())
     }
 }
@@ -740,10 +734,10 @@ impl PendingPin {
             return Ok(token.map(|token| self.client.with_token(token)));
         };
         // A fresh nonce per poll: plex.tv may accept each nonce only once.
-        let clients = self.poller.clients_api();
+        let clients = self.poller.api();
         let jwt = refresh::signed_client_jwt(clients, key).await?;
         let pin = clients
-            .get_pin()
+            .get_device_pin()
             .pin_id(self.pin.id)
             .device_jwt(jwt.expose_secret())
             .send()
@@ -1016,11 +1010,17 @@ impl PlexTv {
     /// # let code = pin.code().to_owned();
     /// # let signed_in = tv.with_token(fake.token());
     /// // On the phone, signed in; `code` is what the TV shows.
-    /// signed_in.link_pin(&code).await?;
+    /// signed_in.approve_link_code(&code).await?;
     /// # assert!(pin.wait().await.is_ok());
     /// # Ok(()) }
     /// ```
-    pub async fn link_pin(&self, code: &str) -> Result<(), Error> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a code that is not letters and digits or
+    /// a client without a token; plex.tv's answer otherwise (a 404 for an
+    /// unknown or expired code).
+    pub async fn approve_link_code(&self, code: &str) -> Result<(), Error> {
         let code = code.trim();
         if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(Error::invalid_input(format!(

@@ -19,9 +19,9 @@ use reqwest::{header::HeaderValue, StatusCode};
 use tokio::sync::Mutex;
 
 use crate::{
-    client::TokenHeader,
     device_key::unix_now,
     jwt::{Expected, PlexJwtClaims},
+    token::TokenHeader,
     types, Client, DeviceKey, Error, Token,
 };
 

@@ -79,6 +79,22 @@ impl Token {
     }
 }
 
+/// A token with its header value, built once per token rather than per
+/// request. A token that cannot be sent keeps why, so that the request
+/// using it fails (never the process).
+#[derive(Clone)]
+pub(crate) struct TokenHeader {
+    pub(crate) token: Token,
+    pub(crate) value: Result<HeaderValue, String>,
+}
+
+impl TokenHeader {
+    pub(crate) fn new(token: Token) -> Self {
+        let value = token.header_value().map_err(|e| e.to_string());
+        TokenHeader { token, value }
+    }
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")

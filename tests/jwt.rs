@@ -2,7 +2,7 @@
 //! JWT PIN sign-in, upgrade, verification and automatic refresh, against a
 //! mock and the fake plex.tv.
 
-mod common;
+mod support;
 
 use std::{
     io::Write,
@@ -20,19 +20,7 @@ use plex_tv::{
 };
 use serde_json::{json, Value};
 
-use common::{plex_headers, CLIENT_ID, PRODUCT, TOKEN, VERSION};
-
-/// A client whose plex.tv and clients.plex.tv are both `server`.
-fn mock_client(server: &MockServer) -> PlexTv {
-    PlexTv::builder()
-        .identity(ClientIdentity::new(PRODUCT, CLIENT_ID.parse().unwrap()).version(VERSION))
-        .token(TOKEN)
-        .retry(plex_tv::RetryPolicy::none())
-        .base_url(server.base_url())
-        .clients_base_url(server.base_url())
-        .build()
-        .unwrap()
-}
+use support::Mocks;
 
 fn builder(fake: &FakePlexTv) -> plex_tv::PlexTvBuilder {
     PlexTv::builder()
@@ -68,17 +56,17 @@ async fn upgraded(fake: &FakePlexTv, key: &DeviceKey, margin: Duration) -> PlexT
 
 #[tokio::test]
 async fn op_get_auth_nonce() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/auth/nonce"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getAuthNonce", |when, then| {
+            when.path("/api/v2/auth/nonce");
             then.status(200)
                 .header("content-type", "application/json")
                 .body(r#"{"nonce":"n-0123456789","extra":1}"#);
         })
         .await;
-    let client = mock_client(&server);
-    let result = client.clients_api().get_auth_nonce().send().await;
+    let client = mocks.client();
+    let result = client.get_auth_nonce().send().await;
     mock.assert_async().await;
     assert_eq!(result.unwrap().into_inner().nonce, "n-0123456789");
 }
@@ -86,11 +74,11 @@ async fn op_get_auth_nonce() {
 #[tokio::test]
 async fn op_register_device_key() {
     let key = DeviceKey::generate();
-    let server = MockServer::start_async().await;
+    let mocks = Mocks::start().await;
     let jwk = serde_json::to_value(key.public_jwk()).unwrap();
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(POST).path("/api/v2/auth/jwk"))
+    let mock = mocks
+        .on("registerDeviceKey", |when, then| {
+            when.path("/api/v2/auth/jwk")
                 .header("content-type", "application/json")
                 .json_body(json!({ "jwk": jwk }));
             then.status(201);
@@ -99,39 +87,29 @@ async fn op_register_device_key() {
     let body = types::RegisterDeviceKeyRequest {
         jwk: key.public_jwk(),
     };
-    let client = mock_client(&server);
-    let result = client
-        .clients_api()
-        .register_device_key()
-        .body(body)
-        .send()
-        .await;
+    let client = mocks.client();
+    let result = client.register_device_key().body(body).send().await;
     mock.assert_async().await;
     assert_eq!(result.unwrap().status(), 201);
 }
 
 #[tokio::test]
 async fn op_exchange_device_jwt() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(POST).path("/api/v2/auth/token"))
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("exchangeDeviceJwt", |when, then| {
+            when.path("/api/v2/auth/token")
                 .json_body(json!({"jwt": "h.p.s"}));
             then.status(200)
                 .header("content-type", "application/json")
                 .body(r#"{"auth_token":"plex-jwt-secret-value"}"#);
         })
         .await;
-    let client = mock_client(&server);
+    let client = mocks.client();
     let body = types::DeviceTokenRequest {
         jwt: "h.p.s".into(),
     };
-    let result = client
-        .clients_api()
-        .exchange_device_jwt()
-        .body(body)
-        .send()
-        .await;
+    let result = client.exchange_device_jwt().body(body).send().await;
     mock.assert_async().await;
     let response = result.unwrap().into_inner();
     assert_eq!(response.auth_token.expose_secret(), "plex-jwt-secret-value");
@@ -140,18 +118,18 @@ async fn op_exchange_device_jwt() {
 
 #[tokio::test]
 async fn op_get_auth_keys() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/auth/keys"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getAuthKeys", |when, then| {
+            when.path("/api/v2/auth/keys");
             then.status(200).header("content-type", "application/json").body(
                 r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
                     "kid":"k1","use":"sig","alg":"EdDSA"},{"kty":"RSA","n":"xyz","e":"AQAB"}]}"#,
             );
         })
         .await;
-    let client = mock_client(&server);
-    let result = client.clients_api().get_auth_keys().send().await;
+    let client = mocks.client();
+    let result = client.get_auth_keys().send().await;
     mock.assert_async().await;
     let keys = result.unwrap().into_inner().keys;
     assert_eq!(keys.len(), 2);
@@ -161,43 +139,45 @@ async fn op_get_auth_keys() {
 }
 
 #[tokio::test]
-async fn create_and_poll_pin_with_a_device_key() {
+async fn op_create_device_pin() {
     let key = DeviceKey::generate();
-    let server = MockServer::start_async().await;
+    let mocks = Mocks::start().await;
     let jwk = serde_json::to_value(key.public_jwk()).unwrap();
-    let create = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/api/v2/pins")
+    let create = mocks
+        .on("createDevicePin", |when, then| {
+            when.path("/api/v2/pins")
                 .json_body(json!({"jwk": jwk, "strong": true}))
                 .query_param_missing("strong");
-            common::json_reply(then, 201, "pin_pending.json");
+            support::json_reply(then, 201, "pin_pending.json");
         })
         .await;
-    let poll = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/api/v2/pins/4294967301")
-                .query_param("deviceJWT", "a.b.c");
-            common::json_reply(then, 200, "pin_approved.json");
-        })
-        .await;
-    let client = mock_client(&server);
-    let body = types::CreatePinRequest {
-        jwk: Some(key.public_jwk()),
+    let body = types::DevicePinRequest {
+        jwk: key.public_jwk(),
         strong: Some(true),
     };
-    let pin = client.clients_api().create_pin().body(body).send().await;
-    let polled = client
-        .clients_api()
-        .get_pin()
+    let pin = mocks.client().create_device_pin().body(body).send().await;
+    create.assert_async().await;
+    assert_eq!(pin.unwrap().into_inner().id, 4_294_967_301);
+}
+
+#[tokio::test]
+async fn op_get_device_pin() {
+    let mocks = Mocks::start().await;
+    let poll = mocks
+        .on("getDevicePin", |when, then| {
+            when.path("/api/v2/pins/4294967301")
+                .query_param("deviceJWT", "a.b.c");
+            support::json_reply(then, 200, "pin_approved.json");
+        })
+        .await;
+    let polled = mocks
+        .client()
+        .get_device_pin()
         .pin_id(4_294_967_301_i64)
         .device_jwt("a.b.c")
         .send()
         .await;
-    create.assert_async().await;
     poll.assert_async().await;
-    assert_eq!(pin.unwrap().into_inner().id, 4_294_967_301);
     assert!(polled.unwrap().into_inner().auth_token.is_some());
 }
 
@@ -908,7 +888,7 @@ async fn a_device_key_client_without_a_stored_jwt_links_pins() {
     assert!(client.current_token().is_none());
     let other = builder(&fake).build().unwrap();
     let pin = other.pin_login().link_code().start().await.unwrap();
-    client.link_pin(pin.code()).await.unwrap();
+    client.approve_link_code(pin.code()).await.unwrap();
     assert!(client.current_token().is_some());
 }
 
@@ -984,9 +964,8 @@ async fn tokens_and_the_private_key_never_show() {
     let error = signed_in.refresh_token().await.unwrap_err();
 
     let shown = format!(
-        "{signed_in:?} {key:?} {error} {error:?} {:?} {:?}",
+        "{signed_in:?} {key:?} {error} {error:?} {:?}",
         signed_in.api(),
-        signed_in.clients_api()
     );
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("plex_tv.request"), "tracing was captured");

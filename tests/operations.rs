@@ -3,7 +3,7 @@
 //! against a mock plex.tv: the request plex.tv expects goes out, and the
 //! fixture decodes into the typed response. Then the error paths.
 
-mod common;
+mod support;
 
 use chrono::{DateTime, TimeZone, Utc};
 use httpmock::prelude::*;
@@ -13,7 +13,7 @@ use plex_tv::{
 };
 use serde_json::json;
 
-use common::{client, fixture, form_body, json_reply, plex_headers};
+use support::{client, fixture, form_body, json_reply, plex_headers, Mocks};
 
 fn utc(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
@@ -23,10 +23,10 @@ fn utc(text: &str) -> DateTime<Utc> {
 
 #[tokio::test]
 async fn op_create_pin() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(POST).path("/api/v2/pins"))
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("createPin", |when, then| {
+            when.path("/api/v2/pins")
                 .query_param("strong", "true")
                 // The optional body: empty for the classic sign-in.
                 .json_body(json!({}));
@@ -34,7 +34,7 @@ async fn op_create_pin() {
         })
         .await;
 
-    let result = client(&server).create_pin().strong(true).send().await;
+    let result = mocks.client().create_pin().strong(true).send().await;
     mock.assert_async().await;
     let response = result.map_err(Error::from).unwrap();
     assert_eq!(response.status(), 201);
@@ -95,15 +95,16 @@ async fn create_pin_link_code() {
 
 #[tokio::test]
 async fn op_get_pin() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/pins/4294967301"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getPin", |when, then| {
+            when.path("/api/v2/pins/4294967301");
             json_reply(then, 200, "pin_approved.json");
         })
         .await;
 
-    let result = client(&server)
+    let result = mocks
+        .client()
         .get_pin()
         .pin_id(4_294_967_301_i64)
         .send()
@@ -126,23 +127,17 @@ async fn op_get_pin() {
 
 #[tokio::test]
 async fn op_link_pin() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            form_body(
-                plex_headers(when.method(PUT).path("/api/v2/pins/link")),
-                "code=ABCD",
-            )
-            .form_urlencoded_tuple("code", "ABCD");
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("linkPin", |when, then| {
+            form_body(when.path("/api/v2/pins/link"), "code=ABCD")
+                .form_urlencoded_tuple("code", "ABCD");
             then.status(204);
         })
         .await;
 
-    // `PlexTv::link_pin(code)` (src/pin.rs) shadows the generated builder
-    // method of the same name, so reach the generated client through `api()`.
-    let client = client(&server);
-    let result = client
-        .api()
+    let result = mocks
+        .client()
         .link_pin()
         .body(types::LinkPinForm::builder().code("ABCD"))
         .send()
@@ -156,15 +151,15 @@ async fn op_link_pin() {
 
 #[tokio::test]
 async fn op_get_user() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/user"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getUser", |when, then| {
+            when.path("/api/v2/user");
             json_reply(then, 200, "user.json");
         })
         .await;
 
-    let result = client(&server).get_user().send().await;
+    let result = mocks.client().get_user().send().await;
     mock.assert_async().await;
     let user = result.map_err(Error::from).unwrap().into_inner();
     check_alice(&user);
@@ -247,11 +242,11 @@ fn check_alice(user: &types::User) {
 
 #[tokio::test]
 async fn op_sign_in() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("signIn", |when, then| {
             form_body(
-                plex_headers(when.method(POST).path("/api/v2/users/signin")),
+                when.path("/api/v2/users/signin"),
                 "login=alice%40example.com&password=correct+horse%26battery%3Dstaple\
                  &rememberMe=true&verificationCode=123456",
             )
@@ -261,7 +256,8 @@ async fn op_sign_in() {
         })
         .await;
 
-    let result = client(&server)
+    let result = mocks
+        .client()
         .sign_in()
         .body(
             types::SignInForm::builder()
@@ -288,7 +284,7 @@ async fn sign_in_without_token_sends_only_login_and_password() {
             when.method(POST)
                 .path("/api/v2/users/signin")
                 .header("accept", "application/json")
-                .header("X-Plex-Client-Identifier", common::CLIENT_ID)
+                .header("X-Plex-Client-Identifier", support::CLIENT_ID)
                 .header_missing("X-Plex-Token")
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body("login=alice_test&password=hunter2");
@@ -312,25 +308,25 @@ async fn sign_in_without_token_sends_only_login_and_password() {
 
 #[tokio::test]
 async fn op_sign_out() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(DELETE).path("/api/v2/users/signout"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("signOut", |when, then| {
+            when.path("/api/v2/users/signout");
             then.status(204);
         })
         .await;
 
-    let result = client(&server).sign_out().send().await;
+    let result = mocks.client().sign_out().send().await;
     mock.assert_async().await;
     assert_eq!(result.map_err(Error::from).unwrap().status(), 204);
 }
 
 #[tokio::test]
 async fn op_ping() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/ping"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("ping", |when, then| {
+            when.path("/api/v2/ping");
             // Whatever body plex.tv sends is ignored.
             then.status(200)
                 .header("content-type", "application/json")
@@ -338,22 +334,22 @@ async fn op_ping() {
         })
         .await;
 
-    let result = client(&server).ping().send().await;
+    let result = mocks.client().ping().send().await;
     mock.assert_async().await;
     assert_eq!(result.map_err(Error::from).unwrap().status(), 200);
 }
 
 #[tokio::test]
 async fn op_get_user_settings() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/user/settings"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getUserSettings", |when, then| {
+            when.path("/api/v2/user/settings");
             json_reply(then, 200, "user_settings.json");
         })
         .await;
 
-    let result = client(&server).get_user_settings().send().await;
+    let result = mocks.client().get_user_settings().send().await;
     mock.assert_async().await;
     let settings = result.map_err(Error::from).unwrap().into_inner();
     assert_eq!(settings.len(), 5);
@@ -375,9 +371,9 @@ async fn op_get_user_settings() {
 
 #[tokio::test]
 async fn op_get_opt_outs() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getOptOuts", |when, then| {
             plex_headers(
                 when.method(GET)
                     .path("/api/v2/user/fa4e0f1c2b3d4e5f/settings/opt_outs"),
@@ -386,7 +382,8 @@ async fn op_get_opt_outs() {
         })
         .await;
 
-    let result = client(&server)
+    let result = mocks
+        .client()
         .get_opt_outs()
         .uuid("fa4e0f1c2b3d4e5f")
         .send()
@@ -407,15 +404,15 @@ async fn op_get_opt_outs() {
 
 #[tokio::test]
 async fn op_get_own_opt_outs() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/user/settings/opt_outs"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getOwnOptOuts", |when, then| {
+            when.path("/api/v2/user/settings/opt_outs");
             json_reply(then, 200, "opt_outs.json");
         })
         .await;
 
-    let result = client(&server).get_own_opt_outs().send().await;
+    let result = mocks.client().get_own_opt_outs().send().await;
     mock.assert_async().await;
     let opt_outs = result.map_err(Error::from).unwrap().into_inner();
     let services = opt_outs.services.expect("services");
@@ -425,15 +422,15 @@ async fn op_get_own_opt_outs() {
 
 #[tokio::test]
 async fn op_get_privacy() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/user/privacy"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getPrivacy", |when, then| {
+            when.path("/api/v2/user/privacy");
             json_reply(then, 200, "privacy.json");
         })
         .await;
 
-    let result = client(&server).get_privacy().send().await;
+    let result = mocks.client().get_privacy().send().await;
     mock.assert_async().await;
     let privacy = result.map_err(Error::from).unwrap().into_inner();
     assert_eq!(privacy.domain.as_deref(), Some("https://privacy.plex.tv"));
@@ -448,18 +445,19 @@ async fn op_get_privacy() {
 
 #[tokio::test]
 async fn op_update_privacy() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("updatePrivacy", |when, then| {
             form_body(
-                plex_headers(when.method(PUT).path("/api/v2/user/privacy")),
+                when.path("/api/v2/user/privacy"),
                 "optOutLibraryStats=1&optOutPlayback=0",
             );
             then.status(204);
         })
         .await;
 
-    let result = client(&server)
+    let result = mocks
+        .client()
         .update_privacy()
         .body(
             types::PrivacyForm::builder()
@@ -474,15 +472,15 @@ async fn op_update_privacy() {
 
 #[tokio::test]
 async fn op_get_webhooks() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/user/webhooks"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getWebhooks", |when, then| {
+            when.path("/api/v2/user/webhooks");
             json_reply(then, 200, "webhooks.json");
         })
         .await;
 
-    let result = client(&server).get_webhooks().send().await;
+    let result = mocks.client().get_webhooks().send().await;
     mock.assert_async().await;
     let webhooks = result.map_err(Error::from).unwrap().into_inner();
     let urls: Vec<&str> = webhooks.iter().map(|w| w.url.as_str()).collect();
@@ -497,11 +495,11 @@ async fn op_get_webhooks() {
 
 #[tokio::test]
 async fn op_set_webhooks() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("setWebhooks", |when, then| {
             form_body(
-                plex_headers(when.method(POST).path("/api/v2/user/webhooks")),
+                when.path("/api/v2/user/webhooks"),
                 "urls%5B%5D=https%3A%2F%2Fexample.com%2Fplex-hook\
                  &urls%5B%5D=https%3A%2F%2Fhooks.example.org%2Fa%3Fb%3Dc",
             );
@@ -509,7 +507,8 @@ async fn op_set_webhooks() {
         })
         .await;
 
-    let result = client(&server)
+    let result = mocks
+        .client()
         .set_webhooks()
         .body(WebhookUrls::new([
             "https://example.com/plex-hook",
@@ -546,15 +545,15 @@ async fn set_webhooks_empty_list() {
 
 #[tokio::test]
 async fn op_get_claim_token() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/claim/token.json"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getClaimToken", |when, then| {
+            when.path("/api/claim/token.json");
             json_reply(then, 200, "claim_token.json");
         })
         .await;
 
-    let result = client(&server).get_claim_token().send().await;
+    let result = mocks.client().get_claim_token().send().await;
     mock.assert_async().await;
     let claim = result.map_err(Error::from).unwrap().into_inner();
     assert_eq!(claim.token.expose_secret(), "claim-FAKEfakeFAKEfake0000");
@@ -564,10 +563,10 @@ async fn op_get_claim_token() {
 
 #[tokio::test]
 async fn op_get_resources() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/resources"))
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getResources", |when, then| {
+            when.path("/api/v2/resources")
                 .query_param("includeHttps", "1")
                 .query_param("includeRelay", "1")
                 .query_param("includeIPv6", "1");
@@ -575,7 +574,8 @@ async fn op_get_resources() {
         })
         .await;
 
-    let result = client(&server)
+    let result = mocks
+        .client()
         .get_resources()
         .include_https(1)
         .include_relay(1)
@@ -655,9 +655,9 @@ async fn get_resources_without_options_sends_no_query() {
 
 #[tokio::test]
 async fn op_get_server() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getServer", |when, then| {
             plex_headers(
                 when.method(GET)
                     .path("/api/v2/servers/fakemachine0000000000000000000000000000a1"),
@@ -666,7 +666,8 @@ async fn op_get_server() {
         })
         .await;
 
-    let result = client(&server)
+    let result = mocks
+        .client()
         .get_server()
         .machine_identifier("fakemachine0000000000000000000000000000a1")
         .send()
@@ -690,15 +691,15 @@ async fn op_get_server() {
 
 #[tokio::test]
 async fn op_get_geo_ip() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/geoip"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getGeoIp", |when, then| {
+            when.path("/api/v2/geoip");
             json_reply(then, 200, "geoip.json");
         })
         .await;
 
-    let result = client(&server).get_geo_ip().send().await;
+    let result = mocks.client().get_geo_ip().send().await;
     mock.assert_async().await;
     let location = result.map_err(Error::from).unwrap().into_inner();
     assert_eq!(location.code.as_deref(), Some("GB"));
@@ -713,15 +714,15 @@ async fn op_get_geo_ip() {
 
 #[tokio::test]
 async fn op_get_features() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/features"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getFeatures", |when, then| {
+            when.path("/api/v2/features");
             json_reply(then, 200, "features.json");
         })
         .await;
 
-    let result = client(&server).get_features().send().await;
+    let result = mocks.client().get_features().send().await;
     mock.assert_async().await;
     let features = result.map_err(Error::from).unwrap().into_inner();
     assert_eq!(features.len(), 4);
@@ -751,15 +752,15 @@ async fn op_get_features() {
 
 #[tokio::test]
 async fn op_get_home() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/home"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getHome", |when, then| {
+            when.path("/api/v2/home");
             json_reply(then, 200, "home.json");
         })
         .await;
 
-    let result = client(&server).get_home().send().await;
+    let result = mocks.client().get_home().send().await;
     mock.assert_async().await;
     let home = result.map_err(Error::from).unwrap().into_inner();
     assert_eq!(home.id, 4_294_967_330_i64);
@@ -772,15 +773,15 @@ async fn op_get_home() {
 
 #[tokio::test]
 async fn op_get_home_users() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/home/users"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getHomeUsers", |when, then| {
+            when.path("/api/v2/home/users");
             json_reply(then, 200, "home_users.json");
         })
         .await;
 
-    let result = client(&server).get_home_users().send().await;
+    let result = mocks.client().get_home_users().send().await;
     mock.assert_async().await;
     let response = result.map_err(Error::from).unwrap().into_inner();
     let HomeUsersResponse::HomeUsers(home) = &response else {
@@ -830,9 +831,9 @@ async fn home_users_as_a_bare_list() {
 
 #[tokio::test]
 async fn op_switch_home_user() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("switchHomeUser", |when, then| {
             form_body(
                 plex_headers(
                     when.method(POST)
@@ -844,7 +845,8 @@ async fn op_switch_home_user() {
         })
         .await;
 
-    let result = client(&server)
+    let result = mocks
+        .client()
         .switch_home_user()
         .uuid("0b1c2d3e4f5a6b7c")
         .body(types::SwitchHomeUserForm::builder().pin("1234".to_string()))
@@ -896,15 +898,15 @@ async fn switch_home_user_without_pin() {
 
 #[tokio::test]
 async fn op_get_friends() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/friends"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getFriends", |when, then| {
+            when.path("/api/v2/friends");
             json_reply(then, 200, "friends.json");
         })
         .await;
 
-    let result = client(&server).get_friends().send().await;
+    let result = mocks.client().get_friends().send().await;
     mock.assert_async().await;
     let friends = result.map_err(Error::from).unwrap().into_inner();
     assert_eq!(friends.len(), 2);
@@ -931,15 +933,15 @@ async fn op_get_friends() {
 
 #[tokio::test]
 async fn op_get_companions() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            plex_headers(when.method(GET).path("/api/v2/companions"));
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getCompanions", |when, then| {
+            when.path("/api/v2/companions");
             json_reply(then, 200, "companions.json");
         })
         .await;
 
-    let result = client(&server).get_companions().send().await;
+    let result = mocks.client().get_companions().send().await;
     mock.assert_async().await;
     let companions = result.map_err(Error::from).unwrap().into_inner();
     assert_eq!(companions.len(), 1);

@@ -252,7 +252,7 @@ async fn rejected_polls_end_the_sign_in() {
 }
 
 #[tokio::test]
-async fn link_pin_approves_a_code_from_another_device() {
+async fn approve_link_code_approves_a_code_from_another_device() {
     let fake = FakePlexTv::start().await;
     let tv = client(&fake, identity());
     let pin = tv
@@ -264,20 +264,23 @@ async fn link_pin_approves_a_code_from_another_device() {
         .unwrap();
 
     let phone = client(&fake, identity()).with_token(fake.token());
-    phone.link_pin(&pin.code().to_lowercase()).await.unwrap();
+    phone
+        .approve_link_code(&pin.code().to_lowercase())
+        .await
+        .unwrap();
     let signed_in = pin.wait().await.unwrap();
     assert_eq!(signed_in.token(), Some(&fake.token()));
 
     assert!(matches!(
-        phone.link_pin("no such!").await,
+        phone.approve_link_code("no such!").await,
         Err(Error::InvalidInput { .. })
     ));
     assert!(matches!(
-        phone.without_token().link_pin("ABCD").await,
+        phone.without_token().approve_link_code("ABCD").await,
         Err(Error::InvalidInput { .. })
     ));
     assert!(
-        matches!(phone.link_pin("ZZZZ").await, Err(Error::Api { status, .. }) if status == 404)
+        matches!(phone.approve_link_code("ZZZZ").await, Err(Error::Api { status, .. }) if status == 404)
     );
 }
 
@@ -395,7 +398,7 @@ async fn absurd_durations_do_not_panic() {
 }
 
 #[tokio::test]
-async fn link_pin_sends_the_code_as_plex_sso() {
+async fn approve_link_code_sends_the_code_as_plex_sso() {
     let server = httpmock::MockServer::start_async().await;
     let link = server
         .mock_async(|when, then| {
@@ -414,7 +417,7 @@ async fn link_pin_sends_the_code_as_plex_sso() {
         .unwrap();
     client
         .with_token("phone-token")
-        .link_pin(" ab12 ")
+        .approve_link_code(" ab12 ")
         .await
         .unwrap();
     link.assert_async().await;
