@@ -235,6 +235,11 @@ impl PlexTv {
         &self.api.inner.settings.identity
     }
 
+    /// The identity headers every request carries (never the token).
+    pub(crate) fn identity_headers(&self) -> reqwest::header::HeaderMap {
+        self.api.inner.settings.headers.clone()
+    }
+
     /// The base URL, without a trailing slash.
     ///
     /// ```
@@ -786,7 +791,7 @@ impl PlexTvBuilder {
     /// The default server's base URL, and where every other server of the
     /// spec is reached: its override's base URL followed by the server's own
     /// path, or the server URL itself.
-    fn resolve_hosts(&self) -> Result<(String, Vec<(&'static str, String)>), Error> {
+    fn resolve_hosts(&self) -> Result<(String, ServerBases), Error> {
         let servers = spec::servers();
         if let Some(unknown) = self
             .hosts
@@ -816,6 +821,9 @@ impl PlexTvBuilder {
         Ok((default, others))
     }
 }
+
+/// Where each server of the spec other than the default one is reached.
+type ServerBases = Vec<(&'static str, String)>;
 
 /// The host of the device-key (JWT) operations.
 const CLIENTS_HOST: &str = "clients.plex.tv";

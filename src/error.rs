@@ -149,6 +149,27 @@ pub enum Error {
          from a client signed in with a classic token"
     )]
     DeviceKeyNotRegistered,
+    /// Switching to a protected Home user needs that user's PIN (HTTP 403,
+    /// code 1041); plex.tv asks for it even from the Home's admin.
+    #[error("plex.tv needs the Home user's PIN for this; ask for it and try again with it")]
+    PinRequired {
+        /// The errors plex.tv reported.
+        errors: Vec<ApiError>,
+    },
+    /// The account cannot reach this server: plex.tv lists no server with
+    /// this machine identifier among its resources (or gives no token for
+    /// it).
+    #[error("this account has no access to the server {machine_identifier:?}; share it with the account first")]
+    NoServerAccess {
+        /// The server's machine identifier (`Resource::client_identifier`).
+        machine_identifier: String,
+    },
+    /// None of a server's connections answered; each attempt says why.
+    #[error("none of the {} connections of the server answered: {}", attempts.len(), crate::connect::summary(attempts))]
+    ServerUnreachable {
+        /// Every candidate, in preference order, and what happened to it.
+        attempts: Vec<crate::connect::ConnectAttempt>,
+    },
     /// A device key file exists but does not hold an Ed25519 private key.
     #[error(
         "{} is not a device key file ({reason}); it was left untouched: delete it (the device \
@@ -225,6 +246,7 @@ impl Error {
                 Some(StatusCode::UNAUTHORIZED)
             }
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+            Error::PinRequired { .. } => Some(StatusCode::FORBIDDEN),
             Error::Api { status, .. } => Some(*status),
             _ => None,
         }
@@ -262,6 +284,8 @@ impl Error {
         let body = crate::transport::raw_body_note(headers);
         if has_code(1029) {
             Error::TwoFactorRequired { errors }
+        } else if has_code(1041) {
+            Error::PinRequired { errors }
         } else if status == StatusCode::UNAUTHORIZED || has_code(1001) {
             Error::Unauthorized { errors }
         } else if status == StatusCode::TOO_MANY_REQUESTS {

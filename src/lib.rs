@@ -41,11 +41,13 @@
 #![warn(missing_docs)]
 
 mod client;
+pub mod connect;
 mod device_auth;
 mod device_key;
 mod error;
 mod form;
 mod generated;
+mod home;
 mod hooks;
 mod identity;
 mod jwt;

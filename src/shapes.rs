@@ -4,7 +4,7 @@
 //! uncertain), so the spec accepts each shape seen and these give one way
 //! to read them.
 
-use crate::types::{FeatureFlag, HomeUser, HomeUsersResponse};
+use crate::types::{Device, Devices, FeatureFlag, HomeUser, HomeUsersResponse};
 
 impl HomeUsersResponse {
     /// The users, whichever shape plex.tv answered with.
@@ -41,6 +41,26 @@ impl FeatureFlag {
         match self {
             FeatureFlag::String(name) => Some(name),
             FeatureFlag::Feature(feature) => feature.id.as_deref(),
+        }
+    }
+}
+
+impl Devices {
+    /// The devices, whichever shape plex.tv answered with.
+    ///
+    /// ```
+    /// use plex_tv::types::Devices;
+    ///
+    /// let bare: Devices = serde_json::from_str(r#"[{"id": 1, "name": "TV"}]"#)?;
+    /// let wrapped: Devices = serde_json::from_str(r#"{"devices": [{"id": 1}]}"#)?;
+    /// assert_eq!(bare.devices()[0].id, Some(1));
+    /// assert_eq!(wrapped.devices()[0].id, Some(1));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn devices(&self) -> &[Device] {
+        match self {
+            Devices::Array(devices) => devices,
+            Devices::DeviceList(list) => list.devices.as_deref().unwrap_or_default(),
         }
     }
 }

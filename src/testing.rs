@@ -47,7 +47,10 @@ use serde_json::{json, Value};
 
 use crate::Token;
 
+mod home;
 mod jwt;
+
+pub use home::FakeMediaServer;
 
 /// The token that approved PINs carry, unless changed with [`FakePlexTv::set_token`].
 ///
@@ -129,6 +132,8 @@ pub struct RecordedRequest {
 pub struct FakePlexTv {
     server: MockServer,
     state: Arc<Mutex<State>>,
+    /// The media servers of `start_media_server`, kept alive with the fake.
+    media_servers: Mutex<Vec<Arc<MockServer>>>,
 }
 
 struct State {
@@ -145,6 +150,7 @@ struct State {
     resources: Value,
     requests: Vec<RecordedRequest>,
     jwt: jwt::JwtState,
+    home: home::HomeState,
 }
 
 struct FakePin {
@@ -181,6 +187,7 @@ impl FakePlexTv {
         let fake = FakePlexTv {
             server: MockServer::start_async().await,
             state: Arc::new(Mutex::new(State::new())),
+            media_servers: Mutex::new(Vec::new()),
         };
         fake.install().await;
         fake
@@ -528,8 +535,14 @@ impl FakePlexTv {
         lock(&self.state)
     }
 
+    fn media_servers(&self) -> MutexGuard<'_, Vec<Arc<MockServer>>> {
+        self.media_servers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     async fn install(&self) {
-        let routes: [(httpmock::Method, &str, Handler); 9] = [
+        let routes: [(httpmock::Method, &str, Handler); 15] = [
             (POST, "/api/v2/pins", create_pin),
             (PUT, "/api/v2/pins/link", link_pin),
             (GET, "/api/v2/pins/", poll_pin),
@@ -539,6 +552,12 @@ impl FakePlexTv {
             (POST, "/api/v2/auth/jwk", jwt::register_key),
             (POST, "/api/v2/auth/token", jwt::exchange),
             (GET, "/api/v2/auth/keys", jwt::keys),
+            (GET, "/api/v2/home/users", home::list),
+            (POST, "/api/v2/home/users/", home::post),
+            (POST, "/api/home/users", home::invite),
+            (DELETE, "/api/home/users/", home::remove),
+            (GET, "/api/v2/devices", home::devices),
+            (DELETE, "/devices/", home::delete_device),
         ];
         for (method, path, handler) in routes {
             let state = Arc::clone(&self.state);
@@ -595,6 +614,7 @@ impl State {
             resources: default_resources(),
             requests: Vec::new(),
             jwt: jwt::JwtState::new(),
+            home: home::HomeState::new(),
         }
     }
 
@@ -614,7 +634,9 @@ impl State {
     fn authorized(&self, request: &HttpMockRequest) -> bool {
         let token = header(&request.headers(), "x-plex-token");
         token.as_deref() == Some(self.token.as_str())
-            || token.is_some_and(|token| self.jwt.accepts(&token))
+            || token.is_some_and(|token| {
+                self.jwt.accepts(&token) || self.home.by_token(&token).is_some()
+            })
     }
 
     /// Answers 429 while a rate limit is set.
@@ -785,6 +807,9 @@ fn get_user(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
     if !state.authorized(request) {
         return error(401, 1001, "User could not be authenticated");
     }
+    if let Some(member) = home::home_user(state, request) {
+        return json_response(200, &home::account(member));
+    }
     let mut user = state.user.clone();
     user["authToken"] = Value::String(state.token.clone());
     json_response(200, &user)
@@ -794,7 +819,10 @@ fn get_resources(state: &mut State, request: &HttpMockRequest) -> HttpMockRespon
     if !state.authorized(request) {
         return error(401, 1001, "User could not be authenticated");
     }
-    json_response(200, &state.resources)
+    match home::home_user(state, request) {
+        Some(member) => json_response(200, &home::resources_for(state, member)),
+        None => json_response(200, &state.resources),
+    }
 }
 
 fn pin_json(id: i64, pin: &FakePin, token: Option<&str>) -> Value {

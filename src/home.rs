@@ -1,0 +1,103 @@
+//! Plex Home: acting as a Home user, and that user's token for a server.
+
+use crate::{types, Error, PlexTv, Token};
+
+impl PlexTv {
+    /// A client signed in as another user of the Plex Home: switches to the
+    /// user (with the user's PIN when it has one) and returns a client with
+    /// the same identity and settings and that user's account token.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let owner = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .all_hosts_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let kid = fake.add_home_user("Kid", Some("1234"));
+    /// let kid_client = owner.sign_in_as_home_user(&kid, Some("1234")).await?;
+    /// let me = kid_client.get_user().send().await?;
+    /// assert_eq!(me.title.as_deref(), Some("Kid"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PinRequired`] when the user has a PIN and none (or a wrong
+    /// one) was given; the errors of `switch_home_user` otherwise.
+    pub async fn sign_in_as_home_user(
+        &self,
+        user_uuid: &str,
+        pin: Option<&str>,
+    ) -> Result<PlexTv, Error> {
+        let form = types::SwitchHomeUserForm {
+            pin: pin.map(str::to_owned),
+        };
+        let switched = self
+            .switch_home_user()
+            .uuid(user_uuid)
+            .body(form)
+            .send()
+            .await?
+            .into_inner();
+        let token = switched
+            .auth_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                Error::invalid_input(
+                    "plex.tv switched to the Home user but sent no token for it; try again",
+                )
+            })?;
+        Ok(self.with_token(token))
+    }
+
+    /// The token a Home user uses on one server: switches to the user (with
+    /// its PIN) and takes the user's `accessToken` for the server with this
+    /// machine identifier from the resources plex.tv lists for that user.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let owner = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .all_hosts_url(fake.base_url())
+    /// #     .token(fake.token())
+    /// #     .build()?;
+    /// # let kid = fake.add_home_user("Kid", None);
+    /// let server = "0123456789abcdef0123456789abcdef01234567";
+    /// let token = owner.server_token_for_home_user(&kid, None, server).await?;
+    /// assert!(!token.is_empty());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PinRequired`] as for [`sign_in_as_home_user`](Self::sign_in_as_home_user);
+    /// [`Error::NoServerAccess`] when the user has no access to that server.
+    pub async fn server_token_for_home_user(
+        &self,
+        user_uuid: &str,
+        pin: Option<&str>,
+        machine_identifier: &str,
+    ) -> Result<Token, Error> {
+        let user = self.sign_in_as_home_user(user_uuid, pin).await?;
+        let resources = user
+            .get_resources()
+            .include_https(1)
+            .include_relay(1)
+            .include_i_pv6(1)
+            .send()
+            .await?
+            .into_inner();
+        resources
+            .into_iter()
+            .find(|r| r.client_identifier == machine_identifier)
+            .and_then(|r| r.access_token.filter(|t| !t.is_empty()))
+            .ok_or_else(|| Error::NoServerAccess {
+                machine_identifier: machine_identifier.to_owned(),
+            })
+    }
+}
