@@ -915,10 +915,15 @@ impl PlexTvBuilder {
 
 /// Validates a base URL and returns it without a trailing slash (the
 /// generated code appends paths that start with `/`).
+///
+/// Errors show the URL as `scheme://host[:port]/path` only: a refused URL
+/// may carry the very secrets that make it refused (credentials, a token
+/// in its query or fragment).
 fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error> {
     let url = Url::parse(text.trim()).map_err(|e| {
         Error::invalid_input(format!(
-            "the base URL {text:?} is not a URL ({e}); use e.g. https://plex.tv"
+            "the base URL {:?} is not a URL ({e}); use e.g. https://plex.tv",
+            shown_url_text(text)
         ))
     })?;
     let host = url.host_str().unwrap_or_default();
@@ -941,12 +946,44 @@ fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error
         || url.query().is_some()
         || url.fragment().is_some()
         || !url.username().is_empty()
+        || url.password().is_some()
     {
+        let mut shown = url.clone();
+        shown.set_query(None);
+        shown.set_fragment(None);
+        // Cannot fail for a URL with a host; without one there is nothing to remove.
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
         return Err(Error::invalid_input(format!(
-            "the base URL {text:?} must be scheme://host[:port][/path], with no credentials, query or fragment"
+            "the base URL {:?} must be scheme://host[:port][/path], with no credentials, query or \
+             fragment (they are not shown here)",
+            shown.as_str()
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// A text that does not parse as a URL, with what could be secret removed:
+/// everything from `?` or `#`, and userinfo (up to the last `@` of the
+/// authority). Bounded, control characters replaced.
+fn shown_url_text(text: &str) -> String {
+    let text = text.trim();
+    let text = &text[..text.find(['?', '#']).unwrap_or(text.len())];
+    let (scheme, rest) = match text.find("://") {
+        Some(at) => (&text[..at + 3], &text[at + 3..]),
+        None => ("", text),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    let shown: String = format!("{scheme}{rest}")
+        .chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .take(200)
+        .collect();
+    shown
 }
 
 fn is_loopback(url: &Url) -> bool {

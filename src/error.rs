@@ -5,7 +5,11 @@ use std::{error::Error as _, fmt::Write as _, io, time::Duration};
 use bytes::Bytes;
 use reqwest::{header::HeaderMap, StatusCode};
 
-use crate::{redact, types::ApiError};
+use crate::{
+    redact,
+    server_text::{self, server_text, Secrets},
+    types::ApiError,
+};
 
 /// Errors returned by this crate.
 ///
@@ -26,8 +30,12 @@ use crate::{redact, types::ApiError};
 /// # Ok(()) }
 /// ```
 ///
-/// No variant, message or `Debug` output contains a token: response
-/// excerpts are redacted and URLs never carry one.
+/// No variant, message or `Debug` output contains a token: every piece of
+/// text taken from a response (plex.tv's error messages, decode messages,
+/// JSON paths, body excerpts) has the request's token and values under
+/// secret keys removed, control characters replaced and its length bounded,
+/// and URLs never carry one. An error's `Display` is at most 1 KiB: a
+/// long list of errors ends with "… and N more".
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -169,21 +177,28 @@ fn after(retry_after: Option<Duration>) -> String {
         .unwrap_or_default()
 }
 
+/// plex.tv's errors and the body start, within the `Display` bound: as many
+/// errors as fit, then how many more there were. Cleaned again here, so
+/// that an `Api` error built by hand is bounded too.
 fn describe(errors: &[ApiError], body: Option<&str>) -> String {
+    let none = Secrets::default();
+    let body = body.map(|body| format!("; the body starts with: {}", server_text(body, &none)));
+    // Room for "plex.tv answered HTTP 599", the body and "; … and N more".
+    let budget = server_text::DISPLAY_BYTES - 64 - body.as_ref().map_or(0, String::len);
     let mut text = String::new();
-    for error in errors {
-        let _ = write!(
-            text,
-            "; {}",
-            error.message.as_deref().unwrap_or("(no message)")
-        );
+    for (shown, error) in errors.iter().enumerate() {
+        let message = error.message.as_deref().map(|m| server_text(m, &none));
+        let mut entry = format!("; {}", message.as_deref().unwrap_or("(no message)"));
         if let Some(code) = error.code {
-            let _ = write!(text, " (code {code})");
+            let _ = write!(entry, " (code {code})");
         }
+        if text.len() + entry.len() > budget {
+            let _ = write!(text, "; … and {} more", errors.len() - shown);
+            break;
+        }
+        text.push_str(&entry);
     }
-    if let Some(body) = body {
-        let _ = write!(text, "; the body starts with: {body}");
-    }
+    text.push_str(body.as_deref().unwrap_or_default());
     text
 }
 
@@ -258,8 +273,17 @@ impl Error {
         headers: &HeaderMap,
         errors: Vec<ApiError>,
     ) -> Self {
+        let secrets = Secrets::known();
+        let errors: Vec<ApiError> = errors
+            .into_iter()
+            .map(|error| ApiError {
+                message: error.message.map(|m| server_text(&m, &secrets)),
+                ..error
+            })
+            .collect();
+        let body =
+            crate::transport::raw_body_note(headers).map(|note| server_text(&note, &secrets));
         let has_code = |code: i64| errors.iter().any(|e| e.code == Some(code));
-        let body = crate::transport::raw_body_note(headers);
         if has_code(1029) {
             Error::TwoFactorRequired { errors }
         } else if status == StatusCode::UNAUTHORIZED || has_code(1001) {
@@ -296,7 +320,15 @@ impl Error {
         }
     }
 
+    /// A body that does not decode. Built in `From` for progenitor's
+    /// error, where the request is no longer known: the tokens removed are
+    /// every token a live client of this process sends ([`Secrets::known`]),
+    /// which include the request's as long as its client lives.
     pub(crate) fn decode(body: &Bytes, error: &serde_json::Error) -> Self {
+        Error::decode_with(body, error, &Secrets::known())
+    }
+
+    fn decode_with(body: &Bytes, error: &serde_json::Error, secrets: &Secrets) -> Self {
         let offset = redact::offset_of(body, error.line(), error.column());
         let message = error.to_string();
         // serde_json appends " at line L column C"; the path says it better.
@@ -312,9 +344,9 @@ impl Error {
         };
         let path = redact::json_path_at(body, offset);
         Error::Decode {
-            message: redact::decode_message(&path, message),
-            path,
-            body_start: redact::excerpt(body),
+            message: server_text(&redact::decode_message(&path, message), secrets),
+            path: server_text(&path, secrets),
+            body_start: server_text(&redact::excerpt(body), secrets),
         }
     }
 }

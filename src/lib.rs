@@ -53,6 +53,7 @@ mod private_file;
 mod redact;
 mod refresh;
 mod retry;
+mod server_text;
 mod shapes;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,6 +1,11 @@
 //! [`Token`]: a plex.tv access token that never shows itself.
 
-use std::{borrow::Cow, fmt, str::FromStr};
+use std::{
+    borrow::Cow,
+    fmt,
+    str::FromStr,
+    sync::{Arc, Mutex, OnceLock, Weak},
+};
 
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -24,7 +29,15 @@ use secrecy::{ExposeSecret, SecretString};
 /// assert_eq!(token.expose_secret(), "abc123");
 /// ```
 #[derive(Clone)]
-pub struct Token(SecretString);
+pub struct Token(Arc<Secret>);
+
+/// The value of a [`Token`] and its clones, shared: a clone costs no copy
+/// of the secret, and the registry of [`live_tokens`] can point to it.
+struct Secret {
+    value: SecretString,
+    /// Set once the token is sent (see [`Token::header_value`]).
+    registered: OnceLock<()>,
+}
 
 impl Token {
     /// Wraps a token string.
@@ -37,7 +50,10 @@ impl Token {
     /// assert_eq!(token, Token::from("abc123"));
     /// ```
     pub fn new(token: impl Into<String>) -> Self {
-        Token(SecretString::from(token.into()))
+        Token(Arc::new(Secret {
+            value: SecretString::from(token.into()),
+            registered: OnceLock::new(),
+        }))
     }
 
     /// The token's text. Handle with care: anything that prints it leaks it.
@@ -49,7 +65,7 @@ impl Token {
     /// # assert_eq!(keyring["plex-token"], "abc123");
     /// ```
     pub fn expose_secret(&self) -> &str {
-        self.0.expose_secret()
+        self.0.value.expose_secret()
     }
 
     /// Whether the token is empty (plex.tv sends `""` or `null` before a PIN
@@ -75,8 +91,65 @@ impl Token {
             )
         })?;
         value.set_sensitive(true);
+        self.register();
         Ok(value)
     }
+
+    /// Makes the token one of the [`live_tokens`] for as long as it or a
+    /// clone lives.
+    fn register(&self) {
+        if self.expose_secret().trim().chars().count() < MIN_LIVE_CHARS {
+            return;
+        }
+        self.0.registered.get_or_init(|| {
+            let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+            // Dropped tokens leave dead entries; sweeping them whenever the
+            // list doubles keeps it near the number of live tokens at a
+            // constant cost per registration.
+            if live.entries.len() >= live.sweep_at {
+                live.entries.retain(|entry| entry.strong_count() > 0);
+                live.sweep_at = (2 * live.entries.len()).max(MIN_SWEEP);
+            }
+            live.entries.push(Arc::downgrade(&self.0));
+        });
+    }
+}
+
+/// Tokens shorter than this are not [`live_tokens`]: removing them from
+/// every error of the process would also blank ordinary words (`t`, `abc`).
+/// plex.tv's tokens have 20 characters and its JWTs hundreds. The request's
+/// own token is removed from its error bodies whatever its length.
+const MIN_LIVE_CHARS: usize = 6;
+
+/// The smallest registry size at which dead entries are swept.
+const MIN_SWEEP: usize = 64;
+
+struct Registry {
+    entries: Vec<Weak<Secret>>,
+    sweep_at: usize,
+}
+
+static LIVE: Mutex<Registry> = Mutex::new(Registry {
+    entries: Vec::new(),
+    sweep_at: MIN_SWEEP,
+});
+
+/// Every token of this process that has been sent as `X-Plex-Token` (it
+/// went through [`Token::header_value`]) and that some client or value
+/// still holds.
+///
+/// An error built where its request is no longer known (a 2xx body that
+/// does not decode, turned into [`crate::Error`] by `From`) removes these
+/// from its text: the request's token is among them as long as the client
+/// that sent it lives. A token is never copied here; the registry holds
+/// weak references, so a dropped token is wiped from memory as before.
+pub(crate) fn live_tokens() -> Vec<Token> {
+    let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    live.entries
+        .iter()
+        .filter_map(Weak::upgrade)
+        .map(Token)
+        .collect()
 }
 
 impl fmt::Debug for Token {
