@@ -183,8 +183,9 @@ fn after(retry_after: Option<Duration>) -> String {
 fn describe(errors: &[ApiError], body: Option<&str>) -> String {
     let none = Secrets::default();
     let body = body.map(|body| format!("; the body starts with: {}", server_text(body, &none)));
-    // Room for "plex.tv answered HTTP 599", the body and "; … and N more".
-    let budget = server_text::DISPLAY_BYTES - 64 - body.as_ref().map_or(0, String::len);
+    // Room for "plex.tv answered HTTP 599 <unknown status code>" (64), the
+    // body and "; … and N more" (32).
+    let budget = server_text::DISPLAY_BYTES - 96 - body.as_ref().map_or(0, String::len);
     let mut text = String::new();
     for (shown, error) in errors.iter().enumerate() {
         let message = error.message.as_deref().map(|m| server_text(m, &none));
@@ -422,5 +423,88 @@ impl From<progenitor_client::Error<crate::types::ErrorResponse>> for Error {
             E::Custom(message) => crate::refresh::Failure::from_custom(&message)
                 .unwrap_or_else(|| Error::invalid_input(message)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(message: &str, code: i64) -> ApiError {
+        ApiError {
+            code: Some(code),
+            message: Some(message.to_owned()),
+            status: Some(500),
+        }
+    }
+
+    #[test]
+    fn every_display_stays_within_its_bound() {
+        let wide = "é".repeat(5_000);
+        let quotes = "\"".repeat(5_000);
+        let none = Secrets::default();
+        let errors = vec![
+            Error::Api {
+                status: StatusCode::from_u16(599).unwrap(),
+                errors: (0..2_000).map(|i| api_error(&wide, i)).collect(),
+                body: Some(wide.clone()),
+            },
+            Error::Api {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                errors: vec![api_error(&"x".repeat(1_000_000), 1)],
+                body: None,
+            },
+            Error::Decode {
+                path: server_text(&wide, &none),
+                message: server_text(&wide, &none),
+                body_start: server_text(&wide, &none),
+            },
+            Error::UnknownSigningKey {
+                kid: server_text(&quotes, &none),
+            },
+            Error::JwtInvalid {
+                reason: server_text(&wide, &none),
+            },
+        ];
+        for error in errors {
+            let shown = error.to_string();
+            assert!(
+                shown.len() <= server_text::DISPLAY_BYTES,
+                "{} bytes: {shown}",
+                shown.len()
+            );
+        }
+    }
+
+    #[test]
+    fn api_errors_that_do_not_fit_are_counted() {
+        let error = Error::Api {
+            status: StatusCode::BAD_GATEWAY,
+            errors: (0..100).map(|i| api_error("down", i)).collect(),
+            body: Some("<html>".into()),
+        };
+        let shown = error.to_string();
+        let listed = shown.matches("; down (code").count();
+        assert!(
+            shown.contains(&format!(
+                "; … and {} more; the body starts with: <html>",
+                100 - listed
+            )),
+            "{shown}"
+        );
+        assert!(listed > 10, "{shown}");
+    }
+
+    #[test]
+    fn error_messages_are_cleaned_however_the_error_is_built() {
+        let error = Error::from_status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &HeaderMap::new(),
+            vec![api_error("a\u{1b}[2Jb\r\nc", 1)],
+        );
+        let Error::Api { errors, .. } = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(errors[0].message.as_deref(), Some("a\u{FFFD}[2Jb  c"));
     }
 }

@@ -256,6 +256,47 @@ mod tests {
         assert_eq!(serde_json::to_string(&token).unwrap(), "\"abc\"");
     }
 
+    fn is_live(value: &str) -> bool {
+        live_tokens()
+            .iter()
+            .any(|token| token.expose_secret() == value)
+    }
+
+    #[test]
+    fn sent_tokens_are_live_while_a_clone_lives() {
+        let token = Token::new("live-token-for-the-registry-test");
+        assert!(!is_live("live-token-for-the-registry-test"), "not sent yet");
+        let clone = token.clone();
+        clone.header_value().unwrap();
+        assert!(is_live("live-token-for-the-registry-test"));
+        drop(clone);
+        assert!(
+            is_live("live-token-for-the-registry-test"),
+            "the original lives"
+        );
+        drop(token);
+        assert!(!is_live("live-token-for-the-registry-test"));
+    }
+
+    #[test]
+    fn short_tokens_are_not_live() {
+        let token = Token::new("abcde");
+        token.header_value().unwrap();
+        assert!(!is_live("abcde"));
+    }
+
+    #[test]
+    fn dead_entries_are_swept() {
+        for i in 0..10 * MIN_SWEEP {
+            Token::new(format!("swept-token-{i}"))
+                .header_value()
+                .unwrap();
+        }
+        let live = LIVE.lock().unwrap();
+        // Other tests may hold a few; without sweeping there would be 640.
+        assert!(live.entries.len() < 3 * MIN_SWEEP, "{}", live.entries.len());
+    }
+
     #[test]
     fn header_value_is_sensitive_and_rejects_newlines() {
         assert!(Token::new("abc").header_value().unwrap().is_sensitive());
