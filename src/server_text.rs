@@ -155,12 +155,12 @@ struct Unit {
 /// Replaces every span of `text` that spells one of `secrets`, in any
 /// layer of escapes, with `<redacted>`.
 fn scrub(text: &str, secrets: &Secrets) -> String {
-    let needles: Vec<Vec<char>> = secrets
+    let chars: Vec<Vec<char>> = secrets
         .0
         .iter()
         .map(|token| token.expose_secret().chars().collect::<Vec<_>>())
-        .filter(|needle| !needle.is_empty())
         .collect();
+    let needles = Needles::new(&chars);
     if needles.is_empty() {
         return text.to_owned();
     }
@@ -204,15 +204,54 @@ fn scrub(text: &str, secrets: &Secrets) -> String {
 }
 
 /// Adds the byte spans where `layer` spells a needle.
-fn find_spans(layer: &[Unit], needles: &[Vec<char>], spans: &mut Vec<(usize, usize)>) {
+fn find_spans(layer: &[Unit], needles: &Needles<'_>, spans: &mut Vec<(usize, usize)>) {
     for i in 0..layer.len() {
-        for needle in needles {
+        for needle in needles.starting_with(layer[i].ch) {
             let Some(window) = layer.get(i..i + needle.len()) else {
                 continue;
             };
-            if window.iter().zip(needle).all(|(unit, ch)| unit.ch == *ch) {
+            if window
+                .iter()
+                .zip(needle.iter())
+                .all(|(unit, ch)| unit.ch == *ch)
+            {
                 spans.push((window[0].start, window[window.len() - 1].end));
             }
+        }
+    }
+}
+
+/// The secrets as characters, grouped by their first one: a process may
+/// hold thousands of tokens, and only those starting with the character
+/// at hand need comparing.
+struct Needles<'a> {
+    by_first: Vec<(char, Vec<&'a [char]>)>,
+}
+
+impl<'a> Needles<'a> {
+    fn new(needles: &'a [Vec<char>]) -> Self {
+        let mut by_first: Vec<(char, Vec<&'a [char]>)> = Vec::new();
+        for needle in needles {
+            let Some(&first) = needle.first() else {
+                continue;
+            };
+            match by_first.binary_search_by_key(&first, |(c, _)| *c) {
+                Ok(at) if by_first[at].1.contains(&needle.as_slice()) => {}
+                Ok(at) => by_first[at].1.push(needle),
+                Err(at) => by_first.insert(at, (first, vec![needle])),
+            }
+        }
+        Needles { by_first }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_first.is_empty()
+    }
+
+    fn starting_with(&self, first: char) -> &[&'a [char]] {
+        match self.by_first.binary_search_by_key(&first, |(c, _)| *c) {
+            Ok(at) => &self.by_first[at].1,
+            Err(_) => &[],
         }
     }
 }
