@@ -921,9 +921,9 @@ impl PlexTvBuilder {
 /// in its query or fragment).
 fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error> {
     let url = Url::parse(text.trim()).map_err(|e| {
+        let shown = shown_url_text(text).map_or_else(String::new, |shown| format!(" {shown:?}"));
         Error::invalid_input(format!(
-            "the base URL {:?} is not a URL ({e}); use e.g. https://plex.tv",
-            shown_url_text(text)
+            "the base URL{shown} is not a URL ({e}); use e.g. https://plex.tv"
         ))
     })?;
     let host = url.host_str().unwrap_or_default();
@@ -965,25 +965,24 @@ fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error
 
 /// A text that does not parse as a URL, with what could be secret removed:
 /// everything from `?` or `#`, and userinfo (up to the last `@` of the
-/// authority). Bounded, control characters replaced.
-fn shown_url_text(text: &str) -> String {
+/// authority); bounded, control characters replaced. `None` without a
+/// `scheme://`: such a text may be anything, a token passed by mistake too.
+fn shown_url_text(text: &str) -> Option<String> {
     let text = text.trim();
     let text = &text[..text.find(['?', '#']).unwrap_or(text.len())];
-    let (scheme, rest) = match text.find("://") {
-        Some(at) => (&text[..at + 3], &text[at + 3..]),
-        None => ("", text),
-    };
+    let at = text.find("://")?;
+    let (scheme, rest) = (&text[..at + 3], &text[at + 3..]);
     let authority_end = rest.find('/').unwrap_or(rest.len());
     let rest = match rest[..authority_end].rfind('@') {
         Some(at) => &rest[at + 1..],
         None => rest,
     };
-    let shown: String = format!("{scheme}{rest}")
+    let shown = format!("{scheme}{rest}")
         .chars()
         .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
         .take(200)
         .collect();
-    shown
+    Some(shown)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -1061,5 +1060,10 @@ mod tests {
         assert!(check_base_url("https://plex.tv/?x=1", false).is_err());
         assert!(check_base_url("https://user:pw@plex.tv", false).is_err());
         assert!(check_base_url("not a url", false).is_err());
+        let shown = |text: &str| check_base_url(text, false).unwrap_err().to_string();
+        assert!(!shown("tok-pasted-by-mistake").contains("tok-pasted"));
+        let error = shown("https://u:pw-9@plex.tv:99999/x?X-Plex-Token=t-9#f-9");
+        assert!(error.contains("\"https://plex.tv:99999/x\""), "{error}");
+        assert!(!error.contains("-9"), "{error}");
     }
 }

@@ -289,7 +289,8 @@ impl PinLoginBuilder {
     }
 
     /// Give up after this long (default: when the PIN expires); the sign-in
-    /// then ends with [`Error::PinTimedOut`].
+    /// then ends with [`Error::PinTimedOut`], on time even while a poll is
+    /// still waiting for plex.tv's answer (that request is dropped).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -664,7 +665,9 @@ impl PendingPin {
     /// Polls until the PIN is approved, and returns the signed-in client:
     /// the same identity and settings, with the new token. Ends with an
     /// error when the PIN expires ([`Error::PinExpired`]), times out,
-    /// is cancelled or rejected.
+    /// is cancelled or rejected. The expiry and the timeout hold whatever
+    /// the server does: a poll it never answers is dropped when either
+    /// comes.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -1000,7 +1003,8 @@ pub enum PinEvent {
     Retrying {
         /// When the next poll is sent.
         retry_in: Duration,
-        /// What went wrong.
+        /// What went wrong, safe to show: no token, no control
+        /// characters, at most 1 KiB.
         reason: String,
     },
     /// Final: the user approved the PIN; here is the signed-in client.

@@ -494,6 +494,8 @@ fn base_url_errors_do_not_repeat_the_secrets_in_them() {
             "hunter2",
         ),
         ("https://alice:hunter2-pw@[::1/", "hunter2"),
+        // A token passed as the base URL by mistake.
+        ("hunter2-token-by-mistake", "hunter2"),
     ] {
         let error = PlexTv::builder()
             .identity(identity())
