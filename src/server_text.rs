@@ -20,7 +20,9 @@
 
 use std::fmt;
 
-use crate::{redact, Token};
+use zeroize::Zeroize;
+
+use crate::redact;
 
 /// The most characters of one piece of server text.
 pub(crate) const PIECE_CHARS: usize = 200;
@@ -44,32 +46,69 @@ const ESCAPE_LAYERS: usize = 3;
 
 const REDACTED: &str = "<redacted>";
 
-/// The secrets to remove from server text: tokens, never shown by `Debug`.
+/// The secrets to remove from server text, as characters grouped by their
+/// first one: a process may hold thousands of tokens, and only those
+/// starting with the character at hand need comparing. Built once per
+/// error, used for each of its pieces; wiped on drop, never shown by
+/// `Debug`.
 #[derive(Clone, Default)]
-pub(crate) struct Secrets(Vec<Token>);
+pub(crate) struct Secrets {
+    by_first: Vec<(char, Vec<Vec<char>>)>,
+}
 
 impl Secrets {
     /// Every token that this process sends and still holds
     /// ([`crate::token::live_tokens`]): what an error whose request is no
     /// longer known must remove.
     pub(crate) fn known() -> Secrets {
-        Secrets(crate::token::live_tokens())
+        crate::token::live_tokens()
+            .iter()
+            .fold(Secrets::default(), |secrets, token| {
+                secrets.and(token.expose_secret().as_bytes())
+            })
     }
 
     /// These secrets and `value` (ignored when empty or not text).
     pub(crate) fn and(mut self, value: &[u8]) -> Secrets {
-        if let Ok(text) = std::str::from_utf8(value) {
-            if !text.is_empty() {
-                self.0.push(Token::new(text));
-            }
+        let Ok(text) = std::str::from_utf8(value) else {
+            return self;
+        };
+        let needle: Vec<char> = text.chars().collect();
+        let Some(&first) = needle.first() else {
+            return self;
+        };
+        match self.by_first.binary_search_by_key(&first, |(c, _)| *c) {
+            Ok(at) if self.by_first[at].1.contains(&needle) => {}
+            Ok(at) => self.by_first[at].1.push(needle),
+            Err(at) => self.by_first.insert(at, (first, vec![needle])),
         }
         self
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_first.is_empty()
+    }
+
+    fn starting_with(&self, first: char) -> &[Vec<char>] {
+        match self.by_first.binary_search_by_key(&first, |(c, _)| *c) {
+            Ok(at) => &self.by_first[at].1,
+            Err(_) => &[],
+        }
+    }
+}
+
+impl Drop for Secrets {
+    fn drop(&mut self) {
+        for (_, needles) in &mut self.by_first {
+            needles.iter_mut().for_each(|needle| needle.zeroize());
+        }
     }
 }
 
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secrets({} redacted)", self.0.len())
+        let count: usize = self.by_first.iter().map(|(_, n)| n.len()).sum();
+        write!(f, "Secrets({count} redacted)")
     }
 }
 
@@ -155,13 +194,7 @@ struct Unit {
 /// Replaces every span of `text` that spells one of `secrets`, in any
 /// layer of escapes, with `<redacted>`.
 fn scrub(text: &str, secrets: &Secrets) -> String {
-    let chars: Vec<Vec<char>> = secrets
-        .0
-        .iter()
-        .map(|token| token.expose_secret().chars().collect::<Vec<_>>())
-        .collect();
-    let needles = Needles::new(&chars);
-    if needles.is_empty() {
+    if secrets.is_empty() {
         return text.to_owned();
     }
     let mut layer: Vec<Unit> = text
@@ -174,7 +207,7 @@ fn scrub(text: &str, secrets: &Secrets) -> String {
         .collect();
     let mut spans = Vec::new();
     for _ in 0..ESCAPE_LAYERS {
-        find_spans(&layer, &needles, &mut spans);
+        find_spans(&layer, secrets, &mut spans);
         let next = decode_layer(&layer);
         if next.len() == layer.len() {
             break;
@@ -203,55 +236,16 @@ fn scrub(text: &str, secrets: &Secrets) -> String {
     out
 }
 
-/// Adds the byte spans where `layer` spells a needle.
-fn find_spans(layer: &[Unit], needles: &Needles<'_>, spans: &mut Vec<(usize, usize)>) {
+/// Adds the byte spans where `layer` spells a secret.
+fn find_spans(layer: &[Unit], secrets: &Secrets, spans: &mut Vec<(usize, usize)>) {
     for i in 0..layer.len() {
-        for needle in needles.starting_with(layer[i].ch) {
+        for needle in secrets.starting_with(layer[i].ch) {
             let Some(window) = layer.get(i..i + needle.len()) else {
                 continue;
             };
-            if window
-                .iter()
-                .zip(needle.iter())
-                .all(|(unit, ch)| unit.ch == *ch)
-            {
+            if window.iter().zip(needle).all(|(unit, ch)| unit.ch == *ch) {
                 spans.push((window[0].start, window[window.len() - 1].end));
             }
-        }
-    }
-}
-
-/// The secrets as characters, grouped by their first one: a process may
-/// hold thousands of tokens, and only those starting with the character
-/// at hand need comparing.
-struct Needles<'a> {
-    by_first: Vec<(char, Vec<&'a [char]>)>,
-}
-
-impl<'a> Needles<'a> {
-    fn new(needles: &'a [Vec<char>]) -> Self {
-        let mut by_first: Vec<(char, Vec<&'a [char]>)> = Vec::new();
-        for needle in needles {
-            let Some(&first) = needle.first() else {
-                continue;
-            };
-            match by_first.binary_search_by_key(&first, |(c, _)| *c) {
-                Ok(at) if by_first[at].1.contains(&needle.as_slice()) => {}
-                Ok(at) => by_first[at].1.push(needle),
-                Err(at) => by_first.insert(at, (first, vec![needle])),
-            }
-        }
-        Needles { by_first }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.by_first.is_empty()
-    }
-
-    fn starting_with(&self, first: char) -> &[&'a [char]] {
-        match self.by_first.binary_search_by_key(&first, |(c, _)| *c) {
-            Ok(at) => &self.by_first[at].1,
-            Err(_) => &[],
         }
     }
 }
