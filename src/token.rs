@@ -91,13 +91,14 @@ impl Token {
             )
         })?;
         value.set_sensitive(true);
-        self.register();
+        self.keep_live();
         Ok(value)
     }
 
     /// Makes the token one of the [`live_tokens`] for as long as it or a
-    /// clone lives.
-    fn register(&self) {
+    /// clone lives: done for every token sent as `X-Plex-Token`, and for
+    /// other credentials the SDK sends (client JWTs).
+    pub(crate) fn keep_live(&self) {
         if self.expose_secret().trim().chars().count() < MIN_LIVE_CHARS {
             return;
         }
@@ -135,8 +136,8 @@ static LIVE: Mutex<Registry> = Mutex::new(Registry {
 });
 
 /// Every token of this process that has been sent as `X-Plex-Token` (it
-/// went through [`Token::header_value`]) and that some client or value
-/// still holds.
+/// went through [`Token::header_value`]) or otherwise marked with
+/// [`Token::keep_live`], and that some client or value still holds.
 ///
 /// An error built where its request is no longer known (a 2xx body that
 /// does not decode, turned into [`crate::Error`] by `From`) removes these
