@@ -638,6 +638,11 @@ fn no_error_shows_the_token_whatever_the_body() {
                     !shown.contains(&token),
                     "{status} {shape:?} {spelling:?}: {shown}"
                 );
+                // Removed before any cut: not even its start shows.
+                prop_assert!(
+                    !shown.contains(&token[..12]),
+                    "{status} {shape:?} {spelling:?}: {shown}"
+                );
                 let display = error.to_string();
                 prop_assert!(
                     display.len() <= DISPLAY_BOUND,
@@ -649,4 +654,59 @@ fn no_error_shows_the_token_whatever_the_body() {
             },
         )
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_device_jwt_quoted_back_in_a_poll_answer_is_removed() {
+    // Echoes the client JWT of each poll (sent in the query) where the PIN's
+    // id should be: a decode error of a 200 whose request is no longer known.
+    let pin = pin_json(1800, None);
+    let server = RawServer::start(move |request, _| {
+        if request.method == "POST" {
+            return reply(json(201, &pin));
+        }
+        if request.path() == "/api/v2/auth/nonce" {
+            return reply(json(200, r#"{"nonce":"n-1"}"#));
+        }
+        let jwt = request
+            .target
+            .split_once("deviceJWT=")
+            .map(|(_, jwt)| jwt.split('&').next().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        reply(json(200, format!(r#"{{"id":"{jwt}","code":"ABCD"}}"#)))
+    })
+    .await;
+    let client = PlexTv::builder()
+        .identity(identity())
+        .base_url(server.url())
+        .clients_base_url(server.url())
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = plex_tv::DeviceKey::load_or_create(dir.path().join("key.pem")).unwrap();
+    let pin = client
+        .pin_login()
+        .device_key(key)
+        .poll_interval(plex_tv::pin::MIN_POLL_INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(20), pin.wait())
+        .await
+        .expect("bounded");
+    let error = outcome.expect_err("the answer does not decode");
+    assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+    let jwt = server
+        .requests()
+        .iter()
+        .find_map(|r| {
+            r.target
+                .split_once("deviceJWT=")
+                .map(|(_, jwt)| jwt.to_owned())
+        })
+        .expect("a poll carried a JWT");
+    assert!(jwt.len() > 100, "{jwt}");
+    assert_clean(&error, &jwt);
+    // Longer than a piece of text: not even its start shows.
+    assert!(!everything_shown(&error).contains(&jwt[..40]));
 }
