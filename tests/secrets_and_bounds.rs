@@ -522,6 +522,8 @@ enum Spelling {
     JsonEscaped(u64),
     /// Some characters percent-encoded.
     Percent(u64),
+    /// Some characters as HTML character references.
+    Html(u64),
 }
 
 fn spell(token: &str, spelling: Spelling) -> String {
@@ -532,6 +534,7 @@ fn spell(token: &str, spelling: Spelling) -> String {
         .map(|(i, b)| match spelling {
             Spelling::JsonEscaped(mask) if pick(mask, i) => format!("\\u{:04x}", b),
             Spelling::Percent(mask) if pick(mask, i) => format!("%{b:02X}"),
+            Spelling::Html(mask) if pick(mask, i) => format!("&#{b};"),
             _ => char::from(b).to_string(),
         })
         .collect()
@@ -598,7 +601,8 @@ fn no_error_shows_the_token_whatever_the_body() {
         prop_oneof![
             Just(Spelling::Bare),
             any::<u64>().prop_map(Spelling::JsonEscaped),
-            any::<u64>().prop_map(Spelling::Percent)
+            any::<u64>().prop_map(Spelling::Percent),
+            any::<u64>().prop_map(Spelling::Html)
         ],
         // Text around the token: anything, control characters included.
         prop_oneof![
