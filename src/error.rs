@@ -30,12 +30,16 @@ use crate::{
 /// # Ok(()) }
 /// ```
 ///
-/// No variant, message or `Debug` output contains a token: every piece of
+/// No variant, message or `Debug` output contains a token. Every piece of
 /// text taken from a response (plex.tv's error messages, decode messages,
-/// JSON paths, body excerpts) has the request's token and values under
-/// secret keys removed, control characters replaced and its length bounded,
-/// and URLs never carry one. An error's `Display` is at most 1 KiB: a
-/// long list of errors ends with "… and N more".
+/// JSON paths, body excerpts, JWT key ids) is *cleaned*: the request's
+/// token and every token a live client of this process sends (6 characters
+/// or more) are replaced by `<redacted>`, written bare or with JSON, Rust,
+/// percent or HTML escapes, as are values under secret-looking keys;
+/// control characters and bidirectional overrides are replaced; each piece
+/// is at most 200 characters. URLs never carry a token. An error's
+/// `Display` is at most 1 KiB: a long list of errors ends with
+/// "… and N more".
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -43,7 +47,7 @@ pub enum Error {
     /// needed one and none was set.
     #[error("plex.tv did not accept the token (HTTP 401); sign in again to get a new token")]
     Unauthorized {
-        /// The errors plex.tv reported.
+        /// The errors plex.tv reported, their messages cleaned.
         errors: Vec<ApiError>,
     },
     /// A password sign-in needs a two-factor verification code (code 1029).
@@ -52,7 +56,7 @@ pub enum Error {
          (or use PIN sign-in, which handles two-factor accounts)"
     )]
     TwoFactorRequired {
-        /// The errors plex.tv reported.
+        /// The errors plex.tv reported, their messages cleaned.
         errors: Vec<ApiError>,
     },
     /// plex.tv is rate-limiting this client (HTTP 429) and retries did not help.
@@ -66,10 +70,12 @@ pub enum Error {
     Api {
         /// The HTTP status.
         status: StatusCode,
-        /// The errors plex.tv reported, if the body had the usual shape.
+        /// The errors plex.tv reported, if the body had the usual shape,
+        /// their messages cleaned. All of them are kept; `Display` lists
+        /// as many as fit and counts the rest.
         errors: Vec<ApiError>,
         /// The start of a body that was not the usual error shape (an HTML
-        /// outage page, say), with secrets redacted.
+        /// outage page, say), cleaned.
         body: Option<String>,
     },
     /// The request or the response took longer than the configured timeout.
@@ -86,11 +92,12 @@ pub enum Error {
         "plex.tv's answer does not decode at {path}: {message}; the body starts with: {body_start}"
     )]
     Decode {
-        /// Where in the JSON decoding failed, for example `$.services[2].status`.
+        /// Where in the JSON decoding failed, for example `$.services[2].status`
+        /// (cleaned: keys are server text).
         path: String,
-        /// What was wrong there.
+        /// What was wrong there, cleaned (serde quotes the offending value).
         message: String,
-        /// The start of the body, with secrets redacted.
+        /// The start of the body, cleaned.
         body_start: String,
     },
     /// The response body was larger than the configured limit.
