@@ -16,6 +16,9 @@ use secrecy::{ExposeSecret, SecretString};
 /// never shown by `Debug` or `Display`: logging a [`Token`], a response that
 /// holds one, or an error cannot leak it. Call [`Token::expose_secret`] when
 /// you really need the text, for example to store it in a keyring.
+/// Clones share the value. While a client sends a token (of 6 characters or
+/// more), every [`Error`](crate::Error) of the process removes it from the
+/// server text it quotes, even where the request is no longer known.
 ///
 /// Tokens are (de)serialized as plain strings, so response types that carry
 /// one (`User::auth_token`, `Resource::access_token`, ...) round-trip.
