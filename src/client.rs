@@ -838,10 +838,15 @@ fn server_path(server: &str) -> &str {
 
 /// Validates a base URL and returns it without a trailing slash (the
 /// generated code appends paths that start with `/`).
+///
+/// Errors show the URL as `scheme://host[:port]/path` only: a refused URL
+/// may carry the very secrets that make it refused (credentials, a token
+/// in its query or fragment).
 fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error> {
     let url = Url::parse(text.trim()).map_err(|e| {
+        let shown = shown_url_text(text).map_or_else(String::new, |shown| format!(" {shown:?}"));
         Error::invalid_input(format!(
-            "the base URL {text:?} is not a URL ({e}); use e.g. https://plex.tv"
+            "the base URL{shown} is not a URL ({e}); use e.g. https://plex.tv"
         ))
     })?;
     let host = url.host_str().unwrap_or_default();
@@ -864,12 +869,43 @@ fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error
         || url.query().is_some()
         || url.fragment().is_some()
         || !url.username().is_empty()
+        || url.password().is_some()
     {
+        let mut shown = url.clone();
+        shown.set_query(None);
+        shown.set_fragment(None);
+        // Cannot fail for a URL with a host; without one there is nothing to remove.
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
         return Err(Error::invalid_input(format!(
-            "the base URL {text:?} must be scheme://host[:port][/path], with no credentials, query or fragment"
+            "the base URL {:?} must be scheme://host[:port][/path], with no credentials, query or \
+             fragment (they are not shown here)",
+            shown.as_str()
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// A text that does not parse as a URL, with what could be secret removed:
+/// everything from `?` or `#`, and userinfo (up to the last `@` of the
+/// authority); bounded, control characters replaced. `None` without a
+/// `scheme://`: such a text may be anything, a token passed by mistake too.
+fn shown_url_text(text: &str) -> Option<String> {
+    let text = text.trim();
+    let text = &text[..text.find(['?', '#']).unwrap_or(text.len())];
+    let at = text.find("://")?;
+    let (scheme, rest) = (&text[..at + 3], &text[at + 3..]);
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    let shown = format!("{scheme}{rest}")
+        .chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .take(200)
+        .collect();
+    Some(shown)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -948,5 +984,10 @@ mod tests {
         assert!(check_base_url("https://plex.tv/?x=1", false).is_err());
         assert!(check_base_url("https://user:pw@plex.tv", false).is_err());
         assert!(check_base_url("not a url", false).is_err());
+        let shown = |text: &str| check_base_url(text, false).unwrap_err().to_string();
+        assert!(!shown("tok-pasted-by-mistake").contains("tok-pasted"));
+        let error = shown("https://u:pw-9@plex.tv:99999/x?X-Plex-Token=t-9#f-9");
+        assert!(error.contains("\"https://plex.tv:99999/x\""), "{error}");
+        assert!(!error.contains("-9"), "{error}");
     }
 }

@@ -5,7 +5,11 @@ use std::{error::Error as _, fmt::Write as _, io, time::Duration};
 use bytes::Bytes;
 use reqwest::{header::HeaderMap, StatusCode};
 
-use crate::{redact, types::ApiError};
+use crate::{
+    redact,
+    server_text::{self, server_text, Secrets},
+    types::ApiError,
+};
 
 /// Errors returned by this crate.
 ///
@@ -26,8 +30,16 @@ use crate::{redact, types::ApiError};
 /// # Ok(()) }
 /// ```
 ///
-/// No variant, message or `Debug` output contains a token: response
-/// excerpts are redacted and URLs never carry one.
+/// No variant, message or `Debug` output contains a token. Every piece of
+/// text taken from a response (plex.tv's error messages, decode messages,
+/// JSON paths, body excerpts, JWT key ids) is *cleaned*: the request's
+/// token and every token a live client of this process sends (6 characters
+/// or more) are replaced by `<redacted>`, written bare or with JSON, Rust,
+/// percent or HTML escapes, as are values under secret-looking keys;
+/// control characters and bidirectional overrides are replaced; each piece
+/// is at most 200 characters. URLs never carry a token. An error's
+/// `Display` is at most 1 KiB: a long list of errors ends with
+/// "… and N more".
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -35,7 +47,7 @@ pub enum Error {
     /// needed one and none was set.
     #[error("plex.tv did not accept the token (HTTP 401); sign in again to get a new token")]
     Unauthorized {
-        /// The errors plex.tv reported.
+        /// The errors plex.tv reported, their messages cleaned.
         errors: Vec<ApiError>,
     },
     /// A password sign-in needs a two-factor verification code (code 1029).
@@ -44,7 +56,7 @@ pub enum Error {
          (or use PIN sign-in, which handles two-factor accounts)"
     )]
     TwoFactorRequired {
-        /// The errors plex.tv reported.
+        /// The errors plex.tv reported, their messages cleaned.
         errors: Vec<ApiError>,
     },
     /// plex.tv is rate-limiting this client (HTTP 429) and retries did not help.
@@ -58,10 +70,12 @@ pub enum Error {
     Api {
         /// The HTTP status.
         status: StatusCode,
-        /// The errors plex.tv reported, if the body had the usual shape.
+        /// The errors plex.tv reported, if the body had the usual shape,
+        /// their messages cleaned. All of them are kept; `Display` lists
+        /// as many as fit and counts the rest.
         errors: Vec<ApiError>,
         /// The start of a body that was not the usual error shape (an HTML
-        /// outage page, say), with secrets redacted.
+        /// outage page, say), cleaned.
         body: Option<String>,
     },
     /// The request or the response took longer than the configured timeout.
@@ -78,11 +92,12 @@ pub enum Error {
         "plex.tv's answer does not decode at {path}: {message}; the body starts with: {body_start}"
     )]
     Decode {
-        /// Where in the JSON decoding failed, for example `$.services[2].status`.
+        /// Where in the JSON decoding failed, for example `$.services[2].status`
+        /// (cleaned: keys are server text).
         path: String,
-        /// What was wrong there.
+        /// What was wrong there, cleaned (serde quotes the offending value).
         message: String,
-        /// The start of the body, with secrets redacted.
+        /// The start of the body, cleaned.
         body_start: String,
     },
     /// The response body was larger than the configured limit.
@@ -190,21 +205,29 @@ fn after(retry_after: Option<Duration>) -> String {
         .unwrap_or_default()
 }
 
+/// plex.tv's errors and the body start, within the `Display` bound: as many
+/// errors as fit, then how many more there were. Cleaned again here, so
+/// that an `Api` error built by hand is bounded too.
 fn describe(errors: &[ApiError], body: Option<&str>) -> String {
+    let none = Secrets::default();
+    let body = body.map(|body| format!("; the body starts with: {}", server_text(body, &none)));
+    // Room for "plex.tv answered HTTP 599 <unknown status code>" (64), the
+    // body and "; … and N more" (32).
+    let budget = server_text::DISPLAY_BYTES - 96 - body.as_ref().map_or(0, String::len);
     let mut text = String::new();
-    for error in errors {
-        let _ = write!(
-            text,
-            "; {}",
-            error.message.as_deref().unwrap_or("(no message)")
-        );
+    for (shown, error) in errors.iter().enumerate() {
+        let message = error.message.as_deref().map(|m| server_text(m, &none));
+        let mut entry = format!("; {}", message.as_deref().unwrap_or("(no message)"));
         if let Some(code) = error.code {
-            let _ = write!(text, " (code {code})");
+            let _ = write!(entry, " (code {code})");
         }
+        if text.len() + entry.len() > budget {
+            let _ = write!(text, "; … and {} more", errors.len() - shown);
+            break;
+        }
+        text.push_str(&entry);
     }
-    if let Some(body) = body {
-        let _ = write!(text, "; the body starts with: {body}");
-    }
+    text.push_str(body.as_deref().unwrap_or_default());
     text
 }
 
@@ -280,8 +303,17 @@ impl Error {
         headers: &HeaderMap,
         errors: Vec<ApiError>,
     ) -> Self {
+        let secrets = Secrets::known();
+        let errors: Vec<ApiError> = errors
+            .into_iter()
+            .map(|error| ApiError {
+                message: error.message.map(|m| server_text(&m, &secrets)),
+                ..error
+            })
+            .collect();
+        let body =
+            crate::transport::raw_body_note(headers).map(|note| server_text(&note, &secrets));
         let has_code = |code: i64| errors.iter().any(|e| e.code == Some(code));
-        let body = crate::transport::raw_body_note(headers);
         if has_code(1029) {
             Error::TwoFactorRequired { errors }
         } else if has_code(1041) {
@@ -320,7 +352,15 @@ impl Error {
         }
     }
 
+    /// A body that does not decode. Built in `From` for progenitor's
+    /// error, where the request is no longer known: the tokens removed are
+    /// every token a live client of this process sends ([`Secrets::known`]),
+    /// which include the request's as long as its client lives.
     pub(crate) fn decode(body: &Bytes, error: &serde_json::Error) -> Self {
+        Error::decode_with(body, error, &Secrets::known())
+    }
+
+    fn decode_with(body: &Bytes, error: &serde_json::Error, secrets: &Secrets) -> Self {
         let offset = redact::offset_of(body, error.line(), error.column());
         let message = error.to_string();
         // serde_json appends " at line L column C"; the path says it better.
@@ -336,9 +376,9 @@ impl Error {
         };
         let path = redact::json_path_at(body, offset);
         Error::Decode {
-            message: redact::decode_message(&path, message),
-            path,
-            body_start: redact::excerpt(body),
+            message: server_text(&redact::decode_message(&path, message), secrets),
+            path: server_text(&path, secrets),
+            body_start: server_text(&redact::excerpt(body), secrets),
         }
     }
 }
@@ -414,5 +454,88 @@ impl From<progenitor_client::Error<crate::types::ErrorResponse>> for Error {
             E::Custom(message) => crate::refresh::Failure::from_custom(&message)
                 .unwrap_or_else(|| Error::invalid_input(message)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(message: &str, code: i64) -> ApiError {
+        ApiError {
+            code: Some(code),
+            message: Some(message.to_owned()),
+            status: Some(500),
+        }
+    }
+
+    #[test]
+    fn every_display_stays_within_its_bound() {
+        let wide = "é".repeat(5_000);
+        let quotes = "\"".repeat(5_000);
+        let none = Secrets::default();
+        let errors = vec![
+            Error::Api {
+                status: StatusCode::from_u16(599).unwrap(),
+                errors: (0..2_000).map(|i| api_error(&wide, i)).collect(),
+                body: Some(wide.clone()),
+            },
+            Error::Api {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                errors: vec![api_error(&"x".repeat(1_000_000), 1)],
+                body: None,
+            },
+            Error::Decode {
+                path: server_text(&wide, &none),
+                message: server_text(&wide, &none),
+                body_start: server_text(&wide, &none),
+            },
+            Error::UnknownSigningKey {
+                kid: server_text(&quotes, &none),
+            },
+            Error::JwtInvalid {
+                reason: server_text(&wide, &none),
+            },
+        ];
+        for error in errors {
+            let shown = error.to_string();
+            assert!(
+                shown.len() <= server_text::DISPLAY_BYTES,
+                "{} bytes: {shown}",
+                shown.len()
+            );
+        }
+    }
+
+    #[test]
+    fn api_errors_that_do_not_fit_are_counted() {
+        let error = Error::Api {
+            status: StatusCode::BAD_GATEWAY,
+            errors: (0..100).map(|i| api_error("down", i)).collect(),
+            body: Some("<html>".into()),
+        };
+        let shown = error.to_string();
+        let listed = shown.matches("; down (code").count();
+        assert!(
+            shown.contains(&format!(
+                "; … and {} more; the body starts with: <html>",
+                100 - listed
+            )),
+            "{shown}"
+        );
+        assert!(listed > 10, "{shown}");
+    }
+
+    #[test]
+    fn error_messages_are_cleaned_however_the_error_is_built() {
+        let error = Error::from_status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &HeaderMap::new(),
+            vec![api_error("a\u{1b}[2Jb\r\nc", 1)],
+        );
+        let Error::Api { errors, .. } = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(errors[0].message.as_deref(), Some("a\u{FFFD}[2Jb  c"));
     }
 }

@@ -165,8 +165,9 @@ impl KeyCache {
             }
         }
         Err(match kid {
+            // The key id comes from the token's header: server text.
             Some(kid) => Error::UnknownSigningKey {
-                kid: kid.to_owned(),
+                kid: crate::server_text::server_text(kid, &crate::server_text::Secrets::known()),
             },
             None => invalid("no key id, and the signature matches none of plex.tv's keys"),
         })

@@ -56,6 +56,7 @@ mod private_file;
 mod redact;
 mod refresh;
 mod retry;
+mod server_text;
 mod shapes;
 pub mod spec;
 #[cfg(feature = "testing")]

@@ -41,7 +41,11 @@ use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::{refresh, types, DeviceKey, Error, PlexTv, RetryPolicy};
+use crate::{
+    refresh,
+    server_text::{display_text, Secrets},
+    types, DeviceKey, Error, PlexTv, RetryPolicy,
+};
 
 /// The hosted sign-in page for strong PINs.
 ///
@@ -285,7 +289,8 @@ impl PinLoginBuilder {
     }
 
     /// Give up after this long (default: when the PIN expires); the sign-in
-    /// then ends with [`Error::PinTimedOut`].
+    /// then ends with [`Error::PinTimedOut`], on time even while a poll is
+    /// still waiting for plex.tv's answer (that request is dropped).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -589,7 +594,13 @@ impl PendingPin {
         Url::parse(LINK_PAGE).expect("a valid constant URL")
     }
 
-    /// The URL of a QR code image that leads to the link page (link codes).
+    /// The URL of a QR code image that leads to the link page (link codes):
+    /// the one plex.tv sent, or plex.tv's usual one when it sent none.
+    ///
+    /// Only `https` URLs come out (and `http` ones on a loopback host, for
+    /// tests): `None` when plex.tv sent a URL of another scheme
+    /// (`javascript:`, `file:`, `data:`, plain `http` elsewhere), with
+    /// credentials, or none that parses, since an app would show or fetch it.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -601,13 +612,24 @@ impl PendingPin {
     /// #     .build()?;
     /// let pin = client.pin_login().link_code().start().await?;
     /// let qr = pin.qr_url().expect("a link code has a QR code");
+    /// assert_eq!(qr.scheme(), "https");
     /// println!("scan {qr} to sign in");
     /// # Ok(()) }
     /// ```
     pub fn qr_url(&self) -> Option<Url> {
-        let qr = self.pin.qr.clone();
-        let qr = qr.unwrap_or_else(|| format!("https://plex.tv/api/v2/pins/qr/{}", self.pin.code));
-        Url::parse(&qr).ok()
+        let url = match &self.pin.qr {
+            Some(qr) => Url::parse(qr).ok()?,
+            None => {
+                let mut url = Url::parse("https://plex.tv/api/v2/pins/qr/").ok()?;
+                // The code is server text too: one path segment, encoded.
+                url.path_segments_mut()
+                    .ok()?
+                    .pop_if_empty()
+                    .push(&self.pin.code);
+                url
+            }
+        };
+        is_safe_to_show(&url).then_some(url)
     }
 
     /// A handle that stops the sign-in from elsewhere (a GUI's cancel
@@ -637,7 +659,9 @@ impl PendingPin {
     /// Polls until the PIN is approved, and returns the signed-in client:
     /// the same identity and settings, with the new token. Ends with an
     /// error when the PIN expires ([`Error::PinExpired`]), times out,
-    /// is cancelled or rejected.
+    /// is cancelled or rejected. The expiry and the timeout hold whatever
+    /// the server does: a poll it never answers is dropped when either
+    /// comes.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -706,12 +730,8 @@ impl PendingPin {
     /// Waits until `next_poll` and polls once. Returns the event, and when
     /// polling goes on, the time of the next poll and the failure count.
     async fn step(&self, next_poll: Instant, failures: u32) -> (PinEvent, Option<(Instant, u32)>) {
-        if let Some(end) = self.end_before(next_poll) {
-            let end_at = match end {
-                PinEvent::TimedOut(_) => self.deadline.map(|(at, _)| at),
-                _ => self.expires,
-            };
-            return match self.sleep_until(end_at.unwrap_or(next_poll)).await {
+        if let Some((end_at, end)) = self.end().filter(|(at, _)| *at <= next_poll) {
+            return match self.sleep_until(end_at).await {
                 Some(cancelled) => (cancelled, None),
                 None => (end, None),
             };
@@ -719,11 +739,27 @@ impl PendingPin {
         if let Some(cancelled) = self.sleep_until(next_poll).await {
             return (cancelled, None);
         }
+        // The poll races the end too: a server that accepts the request and
+        // never answers must not hold the sign-in past its timeout or the
+        // PIN's expiry (the request's own timeout is far longer).
         let result = tokio::select! {
             result = self.poll() => result,
             () = self.cancel.cancelled() => return (PinEvent::Cancelled, None),
+            end = self.reach_end() => return (end, None),
         };
         self.judge(result, failures)
+    }
+
+    /// Waits for the end of the sign-in by time (expiry or timeout); never
+    /// returns when there is none.
+    async fn reach_end(&self) -> PinEvent {
+        match self.end() {
+            Some((at, end)) => {
+                tokio::time::sleep_until(at.into()).await;
+                end
+            }
+            None => std::future::pending().await,
+        }
     }
 
     /// Polls the PIN once: the signed-in client once it is approved.
@@ -749,19 +785,18 @@ impl PendingPin {
         Ok(Some(self.client.with_device_key(key.clone(), Some(token))))
     }
 
-    /// The event that ends the sign-in before `next_poll`, if one does:
-    /// expiry and the timeout are known in advance, so no request is sent
-    /// once either has passed.
-    fn end_before(&self, next_poll: Instant) -> Option<PinEvent> {
-        let expiry = self.expires.filter(|at| *at <= next_poll);
-        let timeout = self.deadline.filter(|(at, _)| *at <= next_poll);
+    /// When and how the sign-in ends by time, if it does: the PIN's expiry
+    /// or the timeout, whichever comes first (expiry on a tie). Both are
+    /// known in advance, so no request is sent once either has passed.
+    fn end(&self) -> Option<(Instant, PinEvent)> {
+        let expiry = self.expires.map(|at| (at, PinEvent::Expired));
+        let timeout = self
+            .deadline
+            .map(|(at, limit)| (at, PinEvent::TimedOut(limit)));
         match (expiry, timeout) {
-            (Some(expiry), Some((deadline, limit))) if deadline < expiry => {
-                Some(PinEvent::TimedOut(limit))
-            }
-            (Some(_), _) => Some(PinEvent::Expired),
-            (None, Some((_, limit))) => Some(PinEvent::TimedOut(limit)),
-            (None, None) => None,
+            (Some(expiry), Some(timeout)) if timeout.0 < expiry.0 => Some(timeout),
+            (Some(expiry), _) => Some(expiry),
+            (None, timeout) => timeout,
         }
     }
 
@@ -813,7 +848,8 @@ impl PendingPin {
                 (
                     PinEvent::Retrying {
                         retry_in: wait,
-                        reason: error.to_string(),
+                        // UIs show it: bounded, and cleaned once more.
+                        reason: display_text(&error.to_string(), &Secrets::known()),
                     },
                     Some((later(now, wait), failures + 1)),
                 )
@@ -829,6 +865,23 @@ impl PendingPin {
             .saturating_mul(1 << failures.min(5))
             .min(MAX_BACKOFF)
     }
+}
+
+/// Whether a URL from plex.tv may be handed to an app to show or fetch:
+/// `https`, or `http` on a loopback host, and no credentials.
+fn is_safe_to_show(url: &Url) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let scheme_ok = match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => loopback,
+        _ => false,
+    };
+    scheme_ok && url.username().is_empty() && url.password().is_none()
 }
 
 /// Builds the hosted sign-in page URL.
@@ -944,7 +997,8 @@ pub enum PinEvent {
     Retrying {
         /// When the next poll is sent.
         retry_in: Duration,
-        /// What went wrong.
+        /// What went wrong, safe to show: no token, no control
+        /// characters, at most 1 KiB.
         reason: String,
     },
     /// Final: the user approved the PIN; here is the signed-in client.

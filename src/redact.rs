@@ -1,12 +1,12 @@
-//! Excerpts of response bodies that are safe to show: tokens blanked out.
+//! Values under secret keys blanked out of response bodies and texts, and
+//! the JSON path of a decode error.
 //!
 //! Error messages quote the start of a body that could not be decoded, and
 //! plex.tv bodies are full of tokens (`authToken`, `accessToken`, ...).
+//! What is quoted then goes through [`crate::server_text`], which also
+//! removes the request's token and bounds the length.
 
 use serde_json::Value;
-
-/// Longest excerpt quoted in an error, in characters.
-pub(crate) const EXCERPT_CHARS: usize = 200;
 
 const REDACTED: &str = "<redacted>";
 
@@ -18,8 +18,9 @@ fn is_secret_key(key: &str) -> bool {
         .any(|word| key.contains(word))
 }
 
-/// The start of `body`, at most [`EXCERPT_CHARS`] characters, with secrets
-/// replaced by `<redacted>`.
+/// The start of `body` (at most [`MAX_EXCERPT_BYTES`]), with values under
+/// secret keys replaced by `<redacted>`; [`crate::server_text`] then bounds
+/// it for display.
 pub(crate) fn excerpt(body: &[u8]) -> String {
     if body.is_empty() {
         return "(empty body)".into();
@@ -41,35 +42,22 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
             &body[..body.len().min(MAX_SCANNED_TEXT)],
         )),
     };
-    truncate(&text)
+    let mut cut = text.len().min(MAX_EXCERPT_BYTES);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text[..cut].to_owned()
 }
+
+/// Most bytes of an excerpt: far more than is shown, so that a token
+/// spelled with long escapes near the start is still seen whole.
+pub(crate) const MAX_EXCERPT_BYTES: usize = 32 * 1024;
 
 /// Largest body parsed as JSON for an excerpt.
 const MAX_PARSED_BODY: usize = 1024 * 1024;
 
 /// Most bytes of a non-JSON body scanned for an excerpt.
 const MAX_SCANNED_TEXT: usize = 64 * 1024;
-
-/// Replaces every occurrence of `secret` (the token a request carried) in
-/// `body`: a body may quote it without a telltale key, as in an HTML error
-/// page echoing a URL. Empty secrets are ignored.
-pub(crate) fn scrub(body: &[u8], secret: &[u8]) -> Vec<u8> {
-    if secret.is_empty() || body.len() < secret.len() {
-        return body.to_vec();
-    }
-    let mut out = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while i < body.len() {
-        if body[i..].starts_with(secret) {
-            out.extend_from_slice(REDACTED.as_bytes());
-            i += secret.len();
-        } else {
-            out.push(body[i]);
-            i += 1;
-        }
-    }
-    out
-}
 
 /// A decode error's message, with quoted values removed when the path
 /// ends at a secret key: serde quotes the offending value (`invalid type:
@@ -89,13 +77,6 @@ pub(crate) fn decode_message(path: &str, message: String) -> String {
             format!("{}\"{REDACTED}\"{}", &message[..start], &message[end + 1..])
         }
         _ => message,
-    }
-}
-
-fn truncate(text: &str) -> String {
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
     }
 }
 
@@ -120,8 +101,8 @@ fn redact_json(value: &mut Value) {
 
 /// Blanks the value after every secret-looking key in text that is not
 /// JSON: truncated JSON (`"authToken":"abc`), XML (`authToken="abc"`) or
-/// form data (`token=abc`).
-fn redact_text(text: &str) -> String {
+/// form data (`token=abc`), or plain text (`bad authToken=abc`).
+pub(crate) fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some((key_end, value_start, value_end)) = next_secret(rest) {
@@ -155,7 +136,8 @@ fn next_secret(text: &str) -> Option<(usize, usize, usize)> {
         let key_end = i;
         let mut j = i;
         // Closing quote of the key, then `:` or `=`, then an opening quote.
-        while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b' ' | b':' | b'=') {
+        // A backslash belongs to JSON quoted inside a string (`\"token\":\"abc\"`).
+        while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b' ' | b':' | b'=' | b'\\') {
             j += 1;
         }
         if j == key_end || !bytes[key_end..j].iter().any(|b| matches!(b, b':' | b'=')) {
@@ -165,7 +147,7 @@ fn next_secret(text: &str) -> Option<(usize, usize, usize)> {
             .find(|&k| {
                 matches!(
                     bytes[k],
-                    b'"' | b'\'' | b'&' | b'<' | b'>' | b',' | b'}' | b' ' | b'\n' | b'\r'
+                    b'"' | b'\'' | b'&' | b'<' | b'>' | b',' | b'}' | b' ' | b'\n' | b'\r' | b'\\'
                 )
             })
             .unwrap_or(bytes.len());
@@ -261,8 +243,9 @@ pub(crate) fn json_path_at(body: &[u8], offset: usize) -> String {
 /// How many segments are kept at each end of a deep path.
 const PATH_ENDS: usize = 8;
 
-/// Longest key quoted in a path, in characters.
-const MAX_KEY_CHARS: usize = 64;
+/// Longest key quoted in a path, in characters: long enough that a token
+/// used as a key is still whole when [`crate::server_text`] removes it.
+const MAX_KEY_CHARS: usize = 4096;
 
 fn key_segment(key: &str) -> String {
     if !key.is_empty()
@@ -341,13 +324,9 @@ mod tests {
     }
 
     #[test]
-    fn scrub_replaces_every_occurrence() {
-        assert_eq!(
-            scrub(b"a SECRET b SECRET", b"SECRET"),
-            b"a <redacted> b <redacted>"
-        );
-        assert_eq!(scrub(b"abc", b""), b"abc");
-        assert_eq!(scrub(b"ab", b"abc"), b"ab");
+    fn escaped_json_inside_text_loses_its_secrets() {
+        let text = redact_text(r#"{"message":"{\"authToken\":\"abc123\",\"id\":1}"}"#);
+        assert!(!text.contains("abc123"), "{text}");
     }
 
     #[test]
@@ -375,7 +354,7 @@ mod tests {
 
     #[test]
     fn excerpts_are_bounded_and_survive_invalid_utf8() {
-        assert!(excerpt(&[b'a'; 10_000]).chars().count() <= EXCERPT_CHARS + 1);
+        assert!(excerpt(&[b'a'; 100_000]).len() <= MAX_EXCERPT_BYTES);
         assert!(excerpt(&[0xff, 0xfe, b'x']).contains('x'));
         assert_eq!(excerpt(b""), "(empty body)");
     }
@@ -404,8 +383,8 @@ mod tests {
             "{path}"
         );
         assert!(path.contains("(99984 more)"), "{path}");
-        let body = format!(r#"{{"{}":1"#, "k".repeat(10_000));
-        assert!(json_path_at(body.as_bytes(), body.len()).len() < 100);
+        let body = format!(r#"{{"{}":1"#, "k".repeat(100_000));
+        assert!(json_path_at(body.as_bytes(), body.len()).len() < MAX_KEY_CHARS + 10);
     }
 
     #[test]

@@ -404,7 +404,11 @@ pub(crate) async fn exchange(
 /// A client JWT around a nonce fresh from plex.tv.
 pub(crate) async fn signed_client_jwt(clients: &Client, key: &DeviceKey) -> Result<Token, Error> {
     let nonce = clients.get_auth_nonce().send().await?.into_inner().nonce;
-    key.client_jwt(clients.inner.identity().client_identifier(), &nonce)
+    let jwt = key.client_jwt(clients.inner.identity().client_identifier(), &nonce)?;
+    // Sent in a query or a body, not as a header: live by hand, so that an
+    // answer quoting it is scrubbed like one quoting the token.
+    jwt.keep_live();
+    Ok(jwt)
 }
 
 /// Verifies a plex.tv JWT for this client identifier and `key`.

@@ -16,6 +16,8 @@ use tracing::{field, Instrument};
 use crate::{
     client::Shared,
     retry::{classify_error, classify_status, Retry},
+    server_text::{server_text, Secrets},
+    types::ErrorResponse,
 };
 
 /// The most redirects followed for one request.
@@ -26,6 +28,12 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Carries the start of an error body that was not plex.tv's usual JSON
 /// shape from here to [`crate::Error`]; never sent over the network.
+///
+/// A header, because that is all progenitor keeps of a documented error
+/// response (`ResponseValue` has the status, the headers and the decoded
+/// body; `http::Extensions` are dropped). The server cannot write it: a
+/// header of this name in any response is removed first (see [`finish`]),
+/// and what is put there has been through [`crate::server_text`].
 const RAW_BODY_NOTE: HeaderName = HeaderName::from_static("x-plex-tv-sdk-raw-body");
 
 /// The response body grew past [`PlexTvBuilder::max_response_size`](crate::PlexTvBuilder::max_response_size).
@@ -59,9 +67,18 @@ pub(crate) async fn execute(
         attempts = field::Empty,
         latency_ms = field::Empty,
     );
-    // Kept to blank the token out of error-body excerpts (see
-    // `normalize_error_body`); the header value is already sensitive.
-    let token = request.headers().get(crate::client::X_PLEX_TOKEN).cloned();
+    // Kept to blank the request's secrets out of its error body (see
+    // `normalize_error_body`): the token (its header value is already
+    // sensitive) and any secret-looking query value, such as the device JWT
+    // of a PIN poll. Copied only when there is one: this runs per request.
+    let secrets = RequestSecrets {
+        token: request.headers().get(crate::client::X_PLEX_TOKEN).cloned(),
+        query: request
+            .url()
+            .query()
+            .filter(|query| mentions_secret(query))
+            .map(str::to_owned),
+    };
     async move {
         let started = Instant::now();
         let (result, attempts) = send_with_retries(client, shared, request).await;
@@ -75,10 +92,44 @@ pub(crate) async fn execute(
             }
             Err(error) => tracing::debug!(error = %DisplayWithoutUrl(error), "request failed"),
         }
-        finish(result?, shared.max_response_size(), token.as_ref()).await
+        finish(result?, shared.max_response_size(), &secrets).await
     }
     .instrument(span)
     .await
+}
+
+/// What of a request must not show in the text of its error.
+struct RequestSecrets {
+    token: Option<HeaderValue>,
+    query: Option<String>,
+}
+
+impl RequestSecrets {
+    /// These secrets and every token of a live client.
+    fn all(&self) -> Secrets {
+        let mut secrets = Secrets::known();
+        if let Some(token) = &self.token {
+            secrets = secrets.and(token.as_bytes());
+        }
+        if let Some(query) = &self.query {
+            for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+                if mentions_secret(&key) {
+                    secrets = secrets.and(value.as_bytes());
+                }
+            }
+        }
+        secrets
+    }
+}
+
+/// Whether a text mentions a token or a JWT (ASCII case ignored), without
+/// allocating.
+fn mentions_secret(text: &str) -> bool {
+    ["token", "jwt"].iter().any(|word| {
+        text.as_bytes()
+            .windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    })
 }
 
 /// A reqwest error shown without its URL.
@@ -215,13 +266,16 @@ fn downgrades_to_get(status: StatusCode, method: &Method) -> bool {
 /// `Location`) or a status outside the spec (`599`, `999`) also ends in
 /// [`crate::Error::Api`], which should then quote the body too.
 async fn finish(
-    response: Response,
+    mut response: Response,
     limit: u64,
-    token: Option<&HeaderValue>,
+    secrets: &RequestSecrets,
 ) -> reqwest::Result<Response> {
+    // Only this module writes the note; a server that sends it gets it
+    // dropped, whatever the status.
+    response.headers_mut().remove(RAW_BODY_NOTE);
     let status = response.status();
     if !status.is_success() {
-        return normalize_error_body(response, token).await;
+        return normalize_error_body(response, secrets).await;
     }
     Ok(cap_body(response, limit))
 }
@@ -263,7 +317,7 @@ fn cap_body(response: Response, limit: u64) -> Response {
 
 async fn normalize_error_body(
     mut response: Response,
-    token: Option<&HeaderValue>,
+    secrets: &RequestSecrets,
 ) -> reqwest::Result<Response> {
     let mut body = Vec::new();
     let mut complete = true;
@@ -278,25 +332,22 @@ async fn normalize_error_body(
     // Only a body with at least one error counts as the usual shape: every
     // field of `ErrorResponse` is optional, so `{"error":"nope"}` or a bare
     // `{}` would decode too, and their text would be lost.
-    let usual_shape = complete
-        && serde_json::from_slice::<crate::types::ErrorResponse>(&body)
-            .is_ok_and(|parsed| parsed.errors.is_some_and(|errors| !errors.is_empty()));
-    let body = if usual_shape {
-        Bytes::from(body)
+    let usual = complete
+        .then(|| serde_json::from_slice::<ErrorResponse>(&body).ok())
+        .flatten()
+        .filter(|parsed| parsed.errors.as_ref().is_some_and(|e| !e.is_empty()));
+    let body = if let Some(parsed) = usual {
+        // The messages are cleaned here, where the request's own secrets
+        // are known; `Error` only sees what progenitor decodes from this.
+        clean_errors(parsed, &secrets.all())
     } else if body.trim_ascii().is_empty() {
         // Nothing to quote: `Error::Api::body` stays `None`.
         Bytes::from_static(b"{}")
     } else {
-        // The request's own token is blanked wherever it appears: an error
-        // page may echo it without a key that `redact` would recognise.
-        let body = match token {
-            Some(token) => crate::redact::scrub(&body, token.as_bytes()),
-            None => body,
-        };
-        let note: String = crate::redact::excerpt(&body)
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        // The request's own secrets are removed wherever they appear: an
+        // error page may echo the token without a key that `redact` would
+        // recognise.
+        let note = server_text(&crate::redact::excerpt(&body), &secrets.all());
         if let Ok(value) = HeaderValue::from_bytes(note.as_bytes()) {
             parts.headers.insert(RAW_BODY_NOTE, value);
         }
@@ -304,6 +355,16 @@ async fn normalize_error_body(
     };
     parts.headers.remove(CONTENT_LENGTH);
     Ok(Response::from(http::Response::from_parts(parts, body)))
+}
+
+/// plex.tv's error body again, every message through [`server_text`].
+fn clean_errors(mut parsed: ErrorResponse, secrets: &Secrets) -> Bytes {
+    for error in parsed.errors.iter_mut().flatten() {
+        if let Some(message) = &mut error.message {
+            *message = server_text(message, secrets);
+        }
+    }
+    serde_json::to_vec(&parsed).map_or_else(|_| Bytes::from_static(b"{}"), Bytes::from)
 }
 
 /// The note left by [`normalize_error_body`], if any.

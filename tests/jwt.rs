@@ -534,6 +534,16 @@ async fn verification_checks_issuer_audience_expiry_thumbprint_and_signature() {
         matches!(result, Err(Error::UnknownSigningKey { .. })),
         "{result:?}"
     );
+    // The key id is the token's own text: shown cleaned and bounded.
+    let hostile_kid = format!("k\u{1b}[2J\r\nforged{}", "x".repeat(5_000));
+    let unknown = fake.forge_jwt(good.clone(), Some(&hostile_kid));
+    let result = client.verify_jwt(&unknown, &key).await;
+    let Err(Error::UnknownSigningKey { kid }) = &result else {
+        panic!("{result:?}")
+    };
+    assert!(kid.starts_with("k\u{FFFD}[2J  forgedxxx"), "{kid:?}");
+    assert!(kid.chars().count() <= 201, "{}", kid.len());
+    assert!(result.unwrap_err().to_string().len() <= 1024);
     let not_a_jwt = client.verify_jwt(&Token::new("classic-token"), &key).await;
     assert!(
         matches!(&not_a_jwt, Err(Error::JwtInvalid { reason }) if reason == "not a JWT"),
