@@ -235,6 +235,11 @@ impl PlexTv {
         &self.api.inner.settings.identity
     }
 
+    /// The hosted sign-in page PIN sign-in points to.
+    pub(crate) fn auth_page(&self) -> &str {
+        &self.api.inner.settings.auth_page
+    }
+
     /// The identity headers every request carries (never the token).
     pub(crate) fn identity_headers(&self) -> reqwest::header::HeaderMap {
         self.api.inner.settings.headers.clone()
@@ -368,6 +373,7 @@ pub struct PlexTvBuilder {
     hosts: BTreeMap<String, String>,
     device_key: Option<DeviceKey>,
     refresh_margin: Duration,
+    auth_page: String,
     allow_insecure_http: bool,
     timeout: Duration,
     connect_timeout: Duration,
@@ -384,6 +390,7 @@ impl Default for PlexTvBuilder {
             hosts: BTreeMap::new(),
             device_key: None,
             refresh_margin: crate::refresh::DEFAULT_REFRESH_MARGIN,
+            auth_page: crate::pin::AUTH_PAGE.into(),
             allow_insecure_http: false,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
@@ -593,6 +600,31 @@ impl PlexTvBuilder {
         self
     }
 
+    /// The hosted sign-in page that [`PendingPin::auth_url`](crate::PendingPin::auth_url)
+    /// points to (default [`AUTH_PAGE`](crate::pin::AUTH_PAGE)): a fake
+    /// plex.tv's own page in tests and demos. The same rules as
+    /// [`base_url`](Self::base_url).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv};
+    ///
+    /// let fake = FakePlexTv::start().await;
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My App", ClientIdentifier::new_random()))
+    ///     .all_hosts_url(fake.base_url())
+    ///     .auth_page_url(fake.auth_page_url())
+    ///     .build()?;
+    /// let pin = client.pin_login().start().await?;
+    /// assert!(pin.auth_url().as_str().starts_with(&fake.auth_page_url()));
+    /// # Ok(()) }
+    /// ```
+    pub fn auth_page_url(mut self, url: impl Into<String>) -> Self {
+        self.auth_page = url.into();
+        self
+    }
+
     /// Accepts a plain `http` base URL on a host other than loopback. The
     /// token then crosses the network unencrypted: only for trusted networks.
     ///
@@ -748,6 +780,7 @@ impl PlexTvBuilder {
     /// ```
     pub fn build(self) -> Result<PlexTv, Error> {
         let (base_url, servers) = self.resolve_hosts()?;
+        let auth_page = check_base_url(&self.auth_page, self.allow_insecure_http)?;
         let identity = self.identity.ok_or_else(|| {
             Error::invalid_input("no identity set: call PlexTvBuilder::identity(ClientIdentity::new(..)) before build()")
         })?;
@@ -771,6 +804,7 @@ impl PlexTvBuilder {
             servers,
             refresh_margin: self.refresh_margin,
             key_cache: Arc::default(),
+            auth_page,
         };
         let shared = Shared {
             settings: Arc::new(settings),

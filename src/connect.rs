@@ -531,15 +531,15 @@ fn classify(error: &reqwest::Error, secure: bool) -> ProbeOutcome {
 /// message (bounded: servers list a handful of connections).
 pub(crate) fn summary(attempts: &[ConnectAttempt]) -> String {
     const SHOWN: usize = 8;
+    // The URLs come from plex.tv: cleaned and bounded like any server text.
+    let secrets = crate::server_text::Secrets::known();
     let mut parts: Vec<String> = attempts
         .iter()
         .take(SHOWN)
         .map(|a| {
-            format!(
-                "{} {}",
-                a.candidate.url.as_str().trim_end_matches('/'),
-                a.outcome
-            )
+            let url = a.candidate.url.as_str().trim_end_matches('/');
+            let url = crate::server_text::server_text(url, &secrets);
+            format!("{url} {}", a.outcome)
         })
         .collect();
     if attempts.len() > SHOWN {

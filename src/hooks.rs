@@ -62,6 +62,8 @@ pub(crate) struct Settings {
     pub(crate) servers: Vec<(&'static str, String)>,
     pub(crate) refresh_margin: Duration,
     pub(crate) key_cache: Arc<KeyCache>,
+    /// The hosted sign-in page that PIN sign-in sends users to.
+    pub(crate) auth_page: String,
 }
 
 impl Settings {

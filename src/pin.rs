@@ -41,6 +41,10 @@ use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+mod web;
+
+pub use web::{PinState, PinStatus};
+
 use crate::{
     refresh,
     server_text::{display_text, Secrets},
@@ -375,6 +379,7 @@ impl PinLoginBuilder {
             poller: self.client.with_retry(RetryPolicy::none()),
             client: self.client,
             pin,
+            strong: self.strong,
             forward_url: self.forward_url,
             poll_interval: self.poll_interval,
             // A timeout too large to represent is no timeout at all.
@@ -384,6 +389,7 @@ impl PinLoginBuilder {
             expires,
             cancel: CancellationToken::new(),
             device_key: self.device_key,
+            callback_state: web::new_callback_state(),
         })
     }
 
@@ -449,12 +455,16 @@ pub struct PendingPin {
     client: PlexTv,
     poller: PlexTv,
     pin: types::Pin,
+    /// A strong PIN (the hosted page) or a link code.
+    strong: bool,
     forward_url: Option<String>,
     poll_interval: Duration,
     deadline: Option<(Instant, Duration)>,
     expires: Option<Instant>,
     cancel: CancellationToken,
     device_key: Option<DeviceKey>,
+    /// Binds a web app's callback to this PIN (see `callback_state`).
+    callback_state: String,
 }
 
 impl PendingPin {
@@ -569,10 +579,15 @@ impl PendingPin {
     /// # Ok(()) }
     /// ```
     pub fn auth_url(&self) -> Url {
+        let forward = self
+            .forward_url
+            .as_deref()
+            .map(|url| web::with_state(url, &self.callback_state));
         auth_url(
+            self.client.auth_page(),
             self.client.identity(),
             &self.pin.code,
-            self.forward_url.as_deref(),
+            forward.as_deref(),
         )
     }
 
@@ -886,6 +901,7 @@ fn is_safe_to_show(url: &Url) -> bool {
 
 /// Builds the hosted sign-in page URL.
 pub(crate) fn auth_url(
+    page: &str,
     identity: &crate::ClientIdentity,
     code: &str,
     forward_url: Option<&str>,
@@ -904,7 +920,7 @@ pub(crate) fn auth_url(
         .iter()
         .map(|(key, value)| format!("{key}={}", utf8_percent_encode(value, VALUE)))
         .collect();
-    Url::parse(&format!("{AUTH_PAGE}#?{}", query.join("&")))
+    Url::parse(&format!("{page}#?{}", query.join("&")))
         .expect("percent-encoded pairs form a valid URL")
 }
 
@@ -1114,7 +1130,12 @@ mod tests {
         )
         .version("1.0 beta")
         .device_name("Küche");
-        let url = auth_url(&identity, "abc", Some("https://x.example/?a=1&b=2"));
+        let url = auth_url(
+            AUTH_PAGE,
+            &identity,
+            "abc",
+            Some("https://x.example/?a=1&b=2"),
+        );
         let text = url.as_str();
         assert!(
             text.starts_with("https://app.plex.tv/auth#?clientID=id-1&code=abc&"),

@@ -47,6 +47,7 @@ use serde_json::{json, Value};
 
 use crate::Token;
 
+mod auth_page;
 mod home;
 mod jwt;
 
@@ -542,7 +543,7 @@ impl FakePlexTv {
     }
 
     async fn install(&self) {
-        let routes: [(httpmock::Method, &str, Handler); 15] = [
+        let routes: [(httpmock::Method, &str, Handler); 17] = [
             (POST, "/api/v2/pins", create_pin),
             (PUT, "/api/v2/pins/link", link_pin),
             (GET, "/api/v2/pins/", poll_pin),
@@ -558,6 +559,8 @@ impl FakePlexTv {
             (DELETE, "/api/home/users/", home::remove),
             (GET, "/api/v2/devices", home::devices),
             (DELETE, "/devices/", home::delete_device),
+            (GET, "/auth", auth_page::page),
+            (POST, "/auth/approve", auth_page::approve),
         ];
         for (method, path, handler) in routes {
             let state = Arc::clone(&self.state);

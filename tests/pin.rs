@@ -424,3 +424,122 @@ async fn approve_link_code_sends_the_code_as_plex_sso() {
     // The client itself keeps its own product name.
     assert_eq!(client.identity().product(), "PIN Test");
 }
+
+// ------------------------------------------------ web sign-in: resume, check
+
+mod web {
+    use std::time::Duration;
+
+    use plex_tv::{
+        pin::{PinState, PinStatus},
+        testing::FakePlexTv,
+        ClientIdentifier, ClientIdentity, DeviceKey, Error, PlexTv,
+    };
+
+    fn client(fake: &FakePlexTv, id: &str) -> PlexTv {
+        PlexTv::builder()
+            .identity(ClientIdentity::new(
+                "Web App",
+                id.parse::<ClientIdentifier>().unwrap(),
+            ))
+            .all_hosts_url(fake.base_url())
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_pin_survives_a_restart_through_its_state() {
+        let fake = FakePlexTv::start().await;
+        let first = client(&fake, "web-app-1");
+        let pin = first
+            .pin_login()
+            .forward_url("https://app.example/callback")
+            .start()
+            .await
+            .unwrap();
+        let saved = serde_json::to_string(&pin.state()).unwrap();
+        assert!(!saved.contains(fake.token().expose_secret()));
+        drop(pin);
+        // Another process, the same identity.
+        let second = client(&fake, "web-app-1");
+        let state: PinState = serde_json::from_str(&saved).unwrap();
+        let resumed = second.resume_pin(&state).unwrap();
+        assert_eq!(resumed.state(), state, "resuming keeps everything");
+        assert!(matches!(
+            resumed.check().await.unwrap(),
+            PinStatus::Waiting { .. }
+        ));
+        fake.approve(state.id);
+        let PinStatus::SignedIn(signed_in) = resumed.check().await.unwrap() else {
+            panic!("approved");
+        };
+        assert_eq!(signed_in.token(), Some(&fake.token()));
+        // The forward URL carries the state the app checks on return.
+        assert!(resumed.auth_url().as_str().contains(&state.callback_state));
+        assert!(state.verify_callback(&state.callback_state).is_ok());
+        assert!(state.verify_callback("").is_err());
+    }
+
+    #[tokio::test]
+    async fn resuming_an_expired_pin_sends_nothing() {
+        let fake = FakePlexTv::start().await;
+        let client = client(&fake, "web-app-2");
+        let mut state = client.pin_login().start().await.unwrap().state();
+        state.expires_at = Some(chrono::Utc::now() - chrono::Duration::seconds(1));
+        let before = fake.requests().len();
+        assert!(matches!(client.resume_pin(&state), Err(Error::PinExpired)));
+        assert_eq!(fake.requests().len(), before);
+
+        // A PIN that expires while resumed: check says so, without a request.
+        fake.pin_lifetime(Duration::from_secs(1));
+        let state = client.pin_login().start().await.unwrap().state();
+        let resumed = client.resume_pin(&state).unwrap();
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        let before = fake.requests().len();
+        assert!(matches!(resumed.check().await.unwrap(), PinStatus::Expired));
+        assert_eq!(fake.requests().len(), before);
+    }
+
+    #[tokio::test]
+    async fn a_state_resumes_only_where_it_belongs() {
+        let fake = FakePlexTv::start().await;
+        let key = DeviceKey::generate();
+        let client = client(&fake, "web-app-3");
+        let classic = client.pin_login().start().await.unwrap().state();
+        let other = PlexTv::builder()
+            .identity(ClientIdentity::new(
+                "Web App",
+                ClientIdentifier::new_random(),
+            ))
+            .all_hosts_url(fake.base_url())
+            .build()
+            .unwrap();
+        assert!(matches!(
+            other.resume_pin(&classic),
+            Err(Error::InvalidInput { .. })
+        ));
+
+        let jwt = client
+            .pin_login()
+            .device_key(key.clone())
+            .start()
+            .await
+            .unwrap()
+            .state();
+        assert_eq!(jwt.device_key_id.as_deref(), Some(key.key_id()));
+        assert!(matches!(
+            client.resume_pin(&jwt),
+            Err(Error::InvalidInput { .. })
+        ));
+        assert!(matches!(
+            client.resume_device_pin(&jwt, DeviceKey::generate()),
+            Err(Error::InvalidInput { .. })
+        ));
+        let resumed = client.resume_device_pin(&jwt, key.clone()).unwrap();
+        fake.approve(jwt.id);
+        let PinStatus::SignedIn(signed_in) = resumed.check().await.unwrap() else {
+            panic!("approved");
+        };
+        assert_eq!(signed_in.device_key(), Some(&key));
+    }
+}
