@@ -47,6 +47,7 @@ mod error;
 mod form;
 mod generated;
 mod identity;
+mod jws;
 mod jwt;
 pub mod pin;
 mod private_file;
