@@ -32,12 +32,14 @@ macro_rules! registry {
 }
 
 registry! {
+    "AccountSubscription" => types::AccountSubscription,
     "ApiError" => types::ApiError,
     "AuthNonce" => types::AuthNonce,
     "AuthToken" => plex_tv::Token,
     "ClaimToken" => types::ClaimToken,
     "Companion" => types::Companion,
     "CreatePinRequest" => types::CreatePinRequest,
+    "CustomRestrictions" => types::CustomRestrictions,
     "DeviceJwk" => types::DeviceJwk,
     "DeviceTokenRequest" => types::DeviceTokenRequest,
     "DeviceTokenResponse" => types::DeviceTokenResponse,
@@ -51,6 +53,7 @@ registry! {
     "HomeUsers" => types::HomeUsers,
     "HomeUsersResponse" => types::HomeUsersResponse,
     "Jwk" => types::Jwk,
+    "LibrarySection" => types::LibrarySection,
     "LinkPinForm" => types::LinkPinForm,
     "OptOut" => types::OptOut,
     "OptOuts" => types::OptOuts,
@@ -63,6 +66,7 @@ registry! {
     "ResourceConnection" => types::ResourceConnection,
     "Server" => types::Server,
     "SignInForm" => types::SignInForm,
+    "SubscriptionBilling" => types::SubscriptionBilling,
     "SwitchHomeUserForm" => types::SwitchHomeUserForm,
     "User" => types::User,
     "UserProfile" => types::UserProfile,

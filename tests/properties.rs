@@ -66,11 +66,13 @@ macro_rules! type_cases {
 /// `WebhookUrls`). `the_type_list_covers_the_spec` keeps this list honest.
 fn type_cases() -> Vec<TypeCase> {
     type_cases![
+        AccountSubscription,
         ApiError,
         AuthNonce,
         ClaimToken,
         Companion,
         CreatePinRequest,
+        CustomRestrictions,
         DeviceJwk,
         DeviceTokenRequest,
         DeviceTokenResponse,
@@ -84,6 +86,7 @@ fn type_cases() -> Vec<TypeCase> {
         HomeUsers,
         HomeUsersResponse,
         Jwk,
+        LibrarySection,
         LinkPinForm,
         OptOut,
         OptOuts,
@@ -96,6 +99,7 @@ fn type_cases() -> Vec<TypeCase> {
         ResourceConnection,
         Server,
         SignInForm,
+        SubscriptionBilling,
         SwitchHomeUserForm,
         User,
         UserProfile,
