@@ -4,9 +4,10 @@
 # reqwest (rustls, the HTTP features plex-tv enables) + serde + chrono +
 # tokio. Prints wall and CPU seconds, crates compiled, and the ratios.
 #
-#   benches/build_cost.sh            # this checkout
-#   benches/build_cost.sh DIR        # another plex-tv checkout (a "before")
-#   RUNS=3 benches/build_cost.sh     # repeat, alternating the two apps
+#   benches/build_cost.sh              # this checkout
+#   benches/build_cost.sh DIR...       # other plex-tv checkouts (a "before"),
+#                                      # each built in turn after the baseline
+#   RUNS=3 benches/build_cost.sh       # repeat, alternating the apps
 #
 # Offline: it needs the crates already downloaded (`cargo fetch` in the
 # repository once). Each build gets a fresh CARGO_TARGET_DIR under a temp
@@ -16,7 +17,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-plex_tv=$(cd "${1:-$repo}" && pwd)
+[ $# -gt 0 ] || set -- "$repo"
 runs=${RUNS:-1}
 work=$(mktemp -d "${TMPDIR:-/tmp}/plex-tv-build-cost.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -25,7 +26,7 @@ unset RUSTC_WRAPPER CARGO_BUILD_RUSTC_WRAPPER CARGO_TARGET_DIR
 
 # Both apps: a tokio main that fetches the account and prints two fields.
 make_app() {
-    local name=$1 deps=$2 main=$3
+    local name=$1 deps=$2 main=$3 lock=$4
     mkdir -p "$work/$name/src"
     cat >"$work/$name/Cargo.toml" <<EOF
 [package]
@@ -42,11 +43,10 @@ EOF
     printf '%s\n' "$main" >"$work/$name/src/main.rs"
     # The repository's lock file, so both apps build the versions plex-tv
     # is tested with (cargo drops what an app does not use).
-    cp "$plex_tv/Cargo.lock" "$work/$name/Cargo.lock"
+    cp "$lock" "$work/$name/Cargo.lock"
 }
 
-make_app on-plex-tv "plex-tv = { path = \"$plex_tv\" }
-tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }" '
+plex_main='
 use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv};
 
 #[tokio::main]
@@ -59,6 +59,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{:?} joined {:?}", user.username, user.joined_at);
     Ok(())
 }'
+
+apps=()
+for dir in "$@"; do
+    dir=$(cd "$dir" && pwd)
+    app="on-plex-tv-${#apps[@]}"
+    apps+=("$app")
+    make_app "$app" "plex-tv = { path = \"$dir\" }
+tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }" "$plex_main" "$dir/Cargo.lock"
+    echo "$app: plex-tv at $dir ($(git -C "$dir" log -1 --format='%h %s' 2>/dev/null | cut -c1-60 || echo 'not a git checkout'))"
+done
 
 make_app on-reqwest 'reqwest = { version = "0.13", default-features = false, features = ["rustls", "json", "query", "stream", "form", "http2"] }
 serde = { version = "1", features = ["derive"] }
@@ -90,11 +100,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _: serde_json::Value = serde_json::json!({ "user": user.username });
     println!("{:?} joined {:?}", user.username, user.joined_at);
     Ok(())
-}'
+}' "$1/Cargo.lock"
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "toolchain: $(rustc -V), $(cargo -V)"
-echo "plex-tv: $plex_tv ($(git -C "$plex_tv" rev-parse --short HEAD 2>/dev/null || echo 'not a git checkout'))"
 echo
 
 # One cold build of app $1: "wall cpu crates", and a line on stderr.
@@ -127,9 +136,11 @@ print(len({m["package_id"] for m in map(json.loads, open(sys.argv[1]))
 for run in $(seq "$runs"); do
     echo "run $run of $runs"
     read -r bare_wall bare_cpu bare_crates < <(build on-reqwest)
-    read -r plex_wall plex_cpu plex_crates < <(build on-plex-tv)
-    printf 'RATIO run %d: wall %.2f  cpu %.2f  crates %d vs %d  (target wall <= 1.25)\n' "$run" \
-        "$(python3 -c "print($plex_wall / $bare_wall)")" "$(python3 -c "print($plex_cpu / $bare_cpu)")" \
-        "$plex_crates" "$bare_crates"
+    for app in "${apps[@]}"; do
+        read -r plex_wall plex_cpu plex_crates < <(build "$app")
+        printf 'RATIO run %d %s: wall %.2f  cpu %.2f  crates %d vs %d  (target wall <= 1.25)\n' \
+            "$run" "$app" "$(python3 -c "print($plex_wall / $bare_wall)")" \
+            "$(python3 -c "print($plex_cpu / $bare_cpu)")" "$plex_crates" "$bare_crates"
+    done
     echo
 done
