@@ -11,7 +11,7 @@
 #
 # Offline: it needs the crates already downloaded (`cargo fetch` in the
 # repository once). Each build gets a fresh CARGO_TARGET_DIR under a temp
-# directory, which is removed at the end. Not part of CI: it takes minutes
+# directory, removed once the build is measured. Not part of CI: it takes minutes
 # and its wall times depend on what else runs on the machine, so it prints
 # the load average next to every build.
 set -euo pipefail
@@ -119,6 +119,8 @@ build() {
         echo "the $app build failed (crates missing? run 'cargo fetch' in $repo)" >&2
         exit 1
     }
+    # A cold target is 1-2 GB: gone before the next build starts.
+    rm -rf "$target"
     local wall user sys crates
     read -r wall user sys <"$work/time"
     # Packages rustc compiled (a build script and its crate count once).
