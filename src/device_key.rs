@@ -18,15 +18,12 @@ use ed25519_dalek::{
     pkcs8::{spki::der::pem::LineEnding, DecodePrivateKey, EncodePrivateKey},
     SigningKey,
 };
-use jsonwebtoken::{
-    jwk::{Jwk, PublicKeyUse},
-    Algorithm, DecodingKey, EncodingKey, Header,
-};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::{
+    jws,
     private_file::{self, Existing},
     types, ClientIdentifier, Error, Token,
 };
@@ -247,13 +244,14 @@ impl DeviceKey {
     /// assert_eq!(jwk.x.len(), 43); // 32 bytes, base64url without padding
     /// ```
     pub fn public_jwk(&self) -> types::DeviceJwk {
-        let public = DecodingKey::from_ed_der(self.0.signing.verifying_key().as_bytes());
-        let mut jwk = Jwk::from_decoding_key(&public, Some(Algorithm::EdDSA))
-            .expect("a 32-byte Ed25519 public key has a JWK");
-        jwk.common.key_id = Some(self.0.kid.clone());
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        let value = serde_json::to_value(&jwk).expect("a JWK serializes");
-        serde_json::from_value(value).expect("an Ed25519 JWK has every DeviceJwk field")
+        types::DeviceJwk {
+            kty: "OKP".into(),
+            crv: "Ed25519".into(),
+            x: jws::jwk_x(&self.0.signing.verifying_key()),
+            use_: "sig".into(),
+            alg: jws::EDDSA.into(),
+            kid: self.0.kid.clone(),
+        }
     }
 
     /// A client JWT for plex.tv: EdDSA, header `kid`, claims `nonce`,
@@ -284,24 +282,17 @@ impl DeviceKey {
 
     /// Signs `claims` as an EdDSA JWT whose header names this key.
     pub(crate) fn sign(&self, claims: &impl Serialize) -> Result<String, Error> {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.0.kid.clone());
-        self.sign_with_header(header, claims)
+        self.sign_naming(Some(&self.0.kid), claims)
     }
 
-    /// Signs `claims` under `header` (whose `alg` must be EdDSA).
-    pub(crate) fn sign_with_header(
+    /// Signs `claims` as an EdDSA JWT whose header names key id `kid` (or
+    /// none; the fake plex.tv's tokens without a `kid`, and forgeries).
+    pub(crate) fn sign_naming(
         &self,
-        header: Header,
+        kid: Option<&str>,
         claims: &impl Serialize,
     ) -> Result<String, Error> {
-        let der = self
-            .0
-            .signing
-            .to_pkcs8_der()
-            .map_err(|e| Error::invalid_input(format!("cannot encode the device key: {e}")))?;
-        let key = EncodingKey::from_ed_der(der.as_bytes());
-        jsonwebtoken::encode(&header, claims, &key).map_err(|e| {
+        jws::sign(&self.0.signing, kid, claims).map_err(|e| {
             Error::invalid_input(format!("cannot sign a JWT with the device key: {e}"))
         })
     }

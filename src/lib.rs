@@ -50,6 +50,7 @@ mod generated;
 mod home;
 mod hooks;
 mod identity;
+mod jws;
 mod jwt;
 pub mod pin;
 mod private_file;

@@ -552,6 +552,62 @@ async fn verification_checks_issuer_audience_expiry_thumbprint_and_signature() {
 }
 
 #[tokio::test]
+async fn tokens_of_other_algorithms_are_refused() {
+    let fake = FakePlexTv::start().await;
+    let key = DeviceKey::generate();
+    let client = builder(&fake).build().unwrap();
+    let claims = fake.jwt_claims(client.identity().client_identifier().as_str(), key.key_id());
+    let kid = fake.signing_key_ids().pop().unwrap();
+    // HS256 with plex.tv's public key as the HMAC secret: the classic
+    // confusion of a verifier that lets the header choose the algorithm.
+    let keys = client.get_auth_keys().send().await.unwrap().into_inner();
+    let x = keys
+        .keys
+        .iter()
+        .find(|k| k.kid.as_deref() == Some(kid.as_str()))
+        .unwrap()
+        .x
+        .clone()
+        .unwrap();
+    let mut header = jsonwebtoken::Header::new(Algorithm::HS256);
+    header.kid = Some(kid.clone());
+    let hs256 = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(x.as_bytes()),
+    )
+    .unwrap();
+    let result = client.verify_jwt(&Token::new(hs256), &key).await;
+    assert!(
+        matches!(&result, Err(Error::JwtInvalid { reason }) if reason == "signed with HS256, not EdDSA"),
+        "{result:?}"
+    );
+    // alg "none" and no signature.
+    let b64 = |value: &Value| {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        Base64UrlUnpadded::encode_string(value.to_string().as_bytes())
+    };
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "kid": kid})),
+        b64(&claims)
+    );
+    let result = client.verify_jwt(&Token::new(none), &key).await;
+    assert!(
+        matches!(&result, Err(Error::JwtInvalid { reason }) if reason == "signed with none, not EdDSA"),
+        "{result:?}"
+    );
+    // An EdDSA token with its signature cut off.
+    let signed = fake.sign_jwt(claims).expose_secret().to_owned();
+    let unsigned = &signed[..signed.rfind('.').unwrap() + 1];
+    let result = client.verify_jwt(&Token::new(unsigned), &key).await;
+    assert!(
+        matches!(&result, Err(Error::JwtInvalid { reason }) if reason == "not a JWT"),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_rotated_key_is_fetched_once_and_accepted() {
     let fake = FakePlexTv::start().await;
     let key = DeviceKey::generate();

@@ -222,6 +222,32 @@ fn check_alice(user: &types::User) {
     assert_eq!(profile.default_subtitle_language, None);
     assert_eq!(profile.auto_select_subtitle, Some(json!(1)));
     assert_eq!(profile.media_reviews_visibility, Some(json!(0)));
+    assert_eq!(profile.default_audio_accessibility, Some(json!(1)));
+
+    let current = &user.subscriptions.as_ref().expect("subscriptions")[0];
+    assert_eq!(
+        (
+            current.mode.as_deref(),
+            current.state.as_deref(),
+            current.type_.as_deref()
+        ),
+        (Some("lifetime"), Some("active"), Some("plexpass"))
+    );
+    let past = &user
+        .past_subscriptions
+        .as_ref()
+        .expect("past subscriptions")[0];
+    assert_eq!(past.state.as_deref(), Some("ended"));
+    assert_eq!(past.ends_at, Some(json!(1_556_281_940)));
+    let settings = user.settings.as_ref().expect("settings");
+    assert_eq!(settings.len(), 3);
+    assert_eq!(settings[1].value, Some(json!(true)));
+    let restrictions = user
+        .custom_restrictions
+        .as_ref()
+        .expect("custom restrictions");
+    assert_eq!(restrictions.movies, Some(json!("label!=horror")));
+    assert_eq!(restrictions.all, None);
 
     let services = user.services.as_ref().expect("services");
     assert_eq!(services.len(), 2);
@@ -799,6 +825,10 @@ async fn op_get_home_users() {
     assert_eq!(users[1].restricted, Some(true));
     assert_eq!(users[1].restriction_profile.as_deref(), Some("little_kid"));
     assert_eq!(users[1].updated_at, None);
+    // The PIN hash is kept, as a secret.
+    let pin = users[1].pin.as_ref().expect("the managed user's pin");
+    assert_eq!(pin.expose_secret(), "fake-pin-hash");
+    assert!(!format!("{response:?}").contains("fake-pin-hash"));
 }
 
 /// plex.tv's shape for home users is not settled: a bare list decodes too.

@@ -7,12 +7,11 @@ use std::{
 };
 
 use httpmock::{HttpMockRequest, HttpMockResponse};
-use jsonwebtoken::{jwk::Jwk, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{error, header, json_response, pin_json, FakePlexTv, State};
-use crate::{device_key::unix_now, DeviceKey, Token};
+use crate::{device_key::unix_now, jws, DeviceKey, Token};
 
 /// How long the fake's plex.tv JWTs live unless set with
 /// [`FakePlexTv::jwt_lifetime`]: a week, as plex.tv's last "days".
@@ -85,26 +84,8 @@ impl JwtState {
     /// Checks a client JWT: signed by `jwk`, for plex.tv, from `client`,
     /// with a nonce this fake handed out (used up here).
     fn check_client_jwt(&mut self, jwt: &str, jwk: &Value, client: &str) -> Result<(), String> {
-        #[derive(Deserialize)]
-        struct Claims {
-            nonce: String,
-            scope: String,
-            iat: u64,
-        }
         self.client_jwts.push(jwt.to_owned());
-        let jwk: Jwk = serde_json::from_value(jwk.clone()).map_err(|e| e.to_string())?;
-        let key = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
-        let header = jsonwebtoken::decode_header(jwt).map_err(|e| e.to_string())?;
-        if header.kid != jwk.common.key_id {
-            return Err("the kid is not the registered key's".into());
-        }
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_audience(&["plex.tv"]);
-        validation.set_issuer(&[client]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        let claims = jsonwebtoken::decode::<Claims>(jwt, &key, &validation)
-            .map_err(|e| e.to_string())?
-            .claims;
+        let claims = verify_client_jwt(jwt, jwk, client)?;
         if claims.scope.is_empty() || claims.iat > unix_now() + 60 {
             return Err("bad scope or iat".into());
         }
@@ -113,6 +94,48 @@ impl JwtState {
         }
         Ok(())
     }
+}
+
+/// The claims of a client JWT, as the fake reads them.
+#[derive(Deserialize)]
+struct ClientClaims {
+    nonce: String,
+    scope: String,
+    iat: u64,
+    exp: u64,
+    aud: Value,
+    iss: String,
+}
+
+/// Checks a client JWT as plex.tv would: EdDSA, the header's `kid` the
+/// registered key's, signed by that key (`jwk`), for audience `plex.tv`,
+/// issued by `client`, not expired (a minute of leeway).
+fn verify_client_jwt(jwt: &str, jwk: &Value, client: &str) -> Result<ClientClaims, String> {
+    let token = jws::parse(jwt).map_err(|e| format!("not an EdDSA JWT: {e:?}"))?;
+    if token.kid.as_deref() != jwk["kid"].as_str() {
+        return Err("the kid is not the registered key's".into());
+    }
+    let key = jwk["x"]
+        .as_str()
+        .and_then(jws::verifying_key)
+        .ok_or("the registered key is not an Ed25519 key")?;
+    let payload = token
+        .verified_payload(&key)
+        .ok_or("the signature is not the registered key's")?;
+    let claims: ClientClaims =
+        serde_json::from_slice(&payload).map_err(|e| format!("malformed claims: {e}"))?;
+    let for_plex = claims.aud == "plex.tv"
+        || claims
+            .aud
+            .as_array()
+            .is_some_and(|aud| aud.iter().any(|a| a == "plex.tv"));
+    if !for_plex || claims.iss != client {
+        return Err("wrong audience or issuer".into());
+    }
+    if claims.exp + 60 < unix_now() {
+        return Err("expired".into());
+    }
+    Ok(claims)
 }
 
 impl FakePlexTv {
@@ -451,12 +474,11 @@ impl FakePlexTv {
     /// ```
     pub fn sign_jwt_without_kid(&self, claims: Value) -> Token {
         let state = self.state();
-        let header = jsonwebtoken::Header::new(Algorithm::EdDSA);
         Token::new(
             state
                 .jwt
                 .signer()
-                .sign_with_header(header, &claims)
+                .sign_naming(None, &claims)
                 .expect("the fake's key signs"),
         )
     }
@@ -490,18 +512,8 @@ impl FakePlexTv {
     /// ```
     pub fn forge_jwt(&self, claims: Value, kid: Option<&str>) -> Token {
         let forger = DeviceKey::generate();
-        let token = forger.sign(&claims).expect("a key signs");
-        let Some(kid) = kid else {
-            return Token::new(token);
-        };
-        // Re-sign with the header naming `kid`: same key, other header.
-        let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
-        header.kid = Some(kid.to_owned());
-        Token::new(
-            forger
-                .sign_with_header(header, &claims)
-                .expect("a key signs"),
-        )
+        let kid = kid.unwrap_or(forger.key_id());
+        Token::new(forger.sign_naming(Some(kid), &claims).expect("a key signs"))
     }
 
     /// Claims like the fake's plex.tv JWTs for `client` and device key
@@ -599,7 +611,7 @@ pub(super) fn exchange(state: &mut State, request: &HttpMockRequest) -> HttpMock
     state.jwt.exchanges += 1;
     let body: Value = serde_json::from_slice(request.body_ref()).unwrap_or(Value::Null);
     let jwt = body["jwt"].as_str().unwrap_or_default();
-    let kid = jsonwebtoken::decode_header(jwt).ok().and_then(|h| h.kid);
+    let kid = jws::parse(jwt).ok().and_then(|token| token.kid);
     let client = header(&request.headers(), "x-plex-client-identifier").unwrap_or_default();
     let device = kid
         .as_ref()
