@@ -1,8 +1,8 @@
 //! Helpers over the generated types whose JSON comes in more than one shape.
 //!
-//! plex.tv's answer to some requests is not settled (FACTS marks them
-//! uncertain), so the spec accepts each shape seen and these give one way
-//! to read them.
+//! plex.tv's answer to some requests is not settled (clients report more
+//! than one shape), so the spec accepts each shape seen and these give one
+//! way to read them.
 
 use crate::types::{Device, Devices, FeatureFlag, HomeUser, HomeUsersResponse};
 

@@ -373,3 +373,62 @@ pub(crate) fn raw_body_note(headers: &HeaderMap) -> Option<String> {
         .get(RAW_BODY_NOTE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, location: Option<&str>) -> Response {
+        let mut builder = http::Response::builder()
+            .status(status)
+            .url(Url::parse("https://plex.tv/api/v2/user").unwrap());
+        if let Some(location) = location {
+            builder = builder.header(LOCATION, location);
+        }
+        Response::from(builder.body(reqwest::Body::from("")).unwrap())
+    }
+
+    #[test]
+    fn only_usable_redirects_are_followed() {
+        let target = |status, location| redirect_target(&response(status, location));
+        assert_eq!(
+            target(302, Some("/api/v2/other")).unwrap().as_str(),
+            "https://plex.tv/api/v2/other"
+        );
+        assert_eq!(
+            target(307, Some("https://clients.plex.tv/x"))
+                .unwrap()
+                .host_str(),
+            Some("clients.plex.tv")
+        );
+        assert!(target(302, None).is_none(), "no Location");
+        assert!(
+            target(304, Some("/x")).is_none(),
+            "not a redirect we follow"
+        );
+        assert!(
+            target(301, Some("javascript:alert(1)")).is_none(),
+            "not http(s)"
+        );
+        assert!(target(303, Some("file:///etc/passwd")).is_none());
+    }
+
+    #[test]
+    fn see_other_and_old_redirects_of_a_post_become_a_get() {
+        assert!(downgrades_to_get(StatusCode::SEE_OTHER, &Method::PUT));
+        assert!(downgrades_to_get(StatusCode::FOUND, &Method::POST));
+        assert!(downgrades_to_get(
+            StatusCode::MOVED_PERMANENTLY,
+            &Method::POST
+        ));
+        assert!(!downgrades_to_get(StatusCode::FOUND, &Method::GET));
+        assert!(!downgrades_to_get(
+            StatusCode::TEMPORARY_REDIRECT,
+            &Method::POST
+        ));
+        assert!(!downgrades_to_get(
+            StatusCode::PERMANENT_REDIRECT,
+            &Method::DELETE
+        ));
+    }
+}

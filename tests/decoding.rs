@@ -296,7 +296,7 @@ fn webhook_urls_decode_from_their_form_shape() {
     assert_eq!(urls.urls(), ["https://example.com/a"]);
 }
 
-// Hand-written bodies for the shapes FACTS.md describes.
+// Hand-written bodies in the shapes plex.tv is known to send.
 
 #[test]
 fn pin_before_and_after_approval() {

@@ -1,6 +1,7 @@
-//! Making a 3.0 document safe for progenitor 0.15, whose limits are listed in
-//! `shared/plex-tv/PROGENITOR.md`: some constructs panic the build, one
-//! silently generates the wrong type. Each rule rewrites what it must and adds
+//! Making a 3.0 document safe for progenitor 0.15, whose limits the rules
+//! below work around: some constructs panic the build (two success types,
+//! a `default` next to a success, a JSON body without a schema), one
+//! silently generates the wrong type (inline success and error schemas). Each rule rewrites what it must and adds
 //! a note for the report; none changes a document that already complies.
 
 use std::collections::{BTreeMap, BTreeSet};
