@@ -306,6 +306,7 @@ async fn auth_url_round_trips_awkward_values() {
     let url = pin.auth_url();
     let text = url.as_str();
     assert!(text.starts_with("https://app.plex.tv/auth#?"), "{text}");
+    let with_state = forward.replace("#frag", &format!("&state={}#frag", pin.callback_state()));
     let fragment = url.fragment().unwrap().strip_prefix('?').unwrap();
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(fragment.as_bytes())
         .into_owned()
@@ -319,7 +320,8 @@ async fn auth_url_round_trips_awkward_values() {
         ("context[device][platform]", "Linux #x"),
         ("context[device][platformVersion]", "6.1"),
         ("context[device][device]", "PC"),
-        ("forwardUrl", forward),
+        // The callback state goes into the forward URL's query.
+        ("forwardUrl", &with_state),
     ];
     let expected: Vec<(String, String)> = expected
         .into_iter()

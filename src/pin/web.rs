@@ -320,18 +320,24 @@ pub(super) fn new_callback_state() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// `url` with `state=<state>` added to its query.
+/// `url` with `state=<state>` added to its query, before any fragment; the
+/// rest of the caller's text is kept as it is.
 pub(super) fn with_state(url: &str, state: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            parsed.query_pairs_mut().append_pair("state", state);
-            parsed.into()
-        }
-        Err(_) => {
-            let separator = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{separator}state={state}")
-        }
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let separator = match base.find('?') {
+        None => "?",
+        Some(_) if base.ends_with('?') || base.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    let mut out = format!("{base}{separator}state={state}");
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
     }
+    out
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -355,6 +361,11 @@ mod tests {
             with_state("https://app.example/cb?x=1", "abc"),
             "https://app.example/cb?x=1&state=abc"
         );
+        assert_eq!(
+            with_state("https://app.example/dönë?x=#top", "abc"),
+            "https://app.example/dönë?x=&state=abc#top"
+        );
+        assert_eq!(with_state("/cb?", "abc"), "/cb?state=abc");
         assert_ne!(new_callback_state(), new_callback_state());
         assert_eq!(new_callback_state().len(), 32);
     }
