@@ -645,7 +645,22 @@ async fn check_auth_url(base_url: &str, input: IdentityInput) -> Result<(), Test
         expected.insert(format!("context[device][{key}]"), value.to_owned());
     }
     if let Some(forward) = input.forward_url {
-        expected.insert("forwardUrl".to_owned(), forward);
+        // The caller's URL as given, with the callback state in its query.
+        let (base, fragment) = match forward.split_once('#') {
+            Some((base, fragment)) => (base.to_owned(), Some(fragment.to_owned())),
+            None => (forward.clone(), None),
+        };
+        let separator = match base.find('?') {
+            None => "?",
+            Some(_) if base.ends_with('?') || base.ends_with('&') => "",
+            Some(_) => "&",
+        };
+        let mut with_state = format!("{base}{separator}state={}", pin.callback_state());
+        if let Some(fragment) = fragment {
+            with_state.push('#');
+            with_state.push_str(&fragment);
+        }
+        expected.insert("forwardUrl".to_owned(), with_state);
     }
     prop_assert_eq!(found, expected);
     Ok(())
