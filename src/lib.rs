@@ -43,6 +43,7 @@
 mod client;
 mod device_auth;
 mod device_key;
+mod discover;
 mod error;
 mod form;
 mod generated;
@@ -60,9 +61,11 @@ pub mod spec;
 pub mod testing;
 mod token;
 mod transport;
+pub mod watchlist;
 
 pub use client::{PlexTv, PlexTvBuilder, Shared, DEFAULT_BASE_URL, DEFAULT_CLIENTS_BASE_URL};
 pub use device_key::{DeviceKey, CLIENT_JWT_LIFETIME, DEFAULT_SCOPE};
+pub use discover::DiscoverItem;
 pub use error::Error;
 pub use form::WebhookUrls;
 pub use generated::{builder, types, Client};

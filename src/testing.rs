@@ -47,6 +47,7 @@ use serde_json::{json, Value};
 
 use crate::Token;
 
+mod discover;
 mod jwt;
 
 /// The token that approved PINs carry, unless changed with [`FakePlexTv::set_token`].
@@ -145,6 +146,7 @@ struct State {
     resources: Value,
     requests: Vec<RecordedRequest>,
     jwt: jwt::JwtState,
+    discover: discover::DiscoverState,
 }
 
 struct FakePin {
@@ -183,6 +185,7 @@ impl FakePlexTv {
             state: Arc::new(Mutex::new(State::new())),
         };
         fake.install().await;
+        fake.install_discover().await;
         fake
     }
 
@@ -595,6 +598,7 @@ impl State {
             resources: default_resources(),
             requests: Vec::new(),
             jwt: jwt::JwtState::new(),
+            discover: discover::DiscoverState::new(),
         }
     }
 
