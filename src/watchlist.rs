@@ -54,6 +54,9 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 /// How many times a stream starts over because the list changed under it.
 const MAX_RESTARTS: u32 = 2;
 
+/// How many pages in a row of items already yielded end a stream.
+const MAX_STALE_PAGES: u32 = 3;
+
 /// A kind of watchlist item, for [`WatchlistRequest::media_type`].
 ///
 /// ```
@@ -427,7 +430,8 @@ impl WatchlistRequest {
     /// When the list changes while the stream runs (its `totalSize` moves),
     /// the stream reads it again from the start, up to twice, so that an
     /// item that shifted onto a page already read is not missed; an item is
-    /// never yielded twice (by rating key).
+    /// never yielded twice (by rating key), and a provider that keeps
+    /// answering items already seen ends the stream.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -453,10 +457,12 @@ impl WatchlistRequest {
         let pager = Pager {
             request: self.clone(),
             start: 0,
+            furthest: 0,
             total: None,
             buffered: VecDeque::new(),
             yielded: HashSet::new(),
             restarts: 0,
+            stale_pages: 0,
             done: false,
         };
         futures_util::stream::unfold(pager, |mut pager| async move {
@@ -566,12 +572,16 @@ struct Pager {
     request: WatchlistRequest,
     /// The next page's first item.
     start: u64,
+    /// The end of the furthest page read, across restarts.
+    furthest: u64,
     /// The list's `totalSize` as last seen.
     total: Option<u64>,
     buffered: VecDeque<DiscoverItem>,
     /// Rating keys already yielded.
     yielded: HashSet<String>,
     restarts: u32,
+    /// Consecutive new pages that held only items already yielded.
+    stale_pages: u32,
     done: bool,
 }
 
@@ -605,12 +615,10 @@ impl Pager {
         }
         self.total = page.total_size.or(self.total);
         let received = page.items.len() as u64;
+        let unread = self.start >= self.furthest;
         self.start = self.start.saturating_add(received);
-        self.done = received == 0
-            || match self.total {
-                Some(total) => self.start >= total,
-                None => received < u64::from(self.request.page_size),
-            };
+        self.furthest = self.furthest.max(self.start);
+        let before = self.buffered.len();
         for item in page.items {
             let new = match item.rating_key.as_ref().or(item.guid.as_ref()) {
                 Some(key) => self.yielded.insert(key.clone()),
@@ -620,6 +628,20 @@ impl Pager {
                 self.buffered.push_back(item);
             }
         }
+        // Pages past what was read before that bring nothing new mean the
+        // provider repeats itself (one such page can be a shift of the
+        // list): going on could never end.
+        if unread && received > 0 && self.buffered.len() == before {
+            self.stale_pages += 1;
+        } else if self.buffered.len() > before {
+            self.stale_pages = 0;
+        }
+        self.done = received == 0
+            || self.stale_pages >= MAX_STALE_PAGES
+            || match self.total {
+                Some(total) => self.start >= total,
+                None => received < u64::from(self.request.page_size),
+            };
         Ok(())
     }
 }
