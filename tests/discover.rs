@@ -979,6 +979,31 @@ async fn the_fake_searches_and_serves_items() {
     );
     assert!(fake.catalog_keys().contains(&key));
 
+    // Items carry an ETag too; sent back, the fake answers 304 (which the
+    // generated operation reports as a response the spec has no body for).
+    let answer = client
+        .get_discover_item()
+        .rating_key(&key)
+        .send()
+        .await
+        .unwrap();
+    let etag = answer.headers()["etag"].to_str().unwrap().to_owned();
+    let again = client
+        .get_discover_item()
+        .rating_key(&key)
+        .if_none_match(etag)
+        .send()
+        .await;
+    match again {
+        Err(plex_tv::GeneratedError::UnexpectedResponse(response)) => {
+            assert_eq!(response.status(), StatusCode::NOT_MODIFIED)
+        }
+        other => panic!(
+            "not a 304: {:?}",
+            other.map(|r| r.status()).map_err(|e| e.status())
+        ),
+    }
+
     // Without the account's token: 401, typed.
     let error = client
         .without_token()
