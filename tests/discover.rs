@@ -898,7 +898,24 @@ async fn the_fake_filters_sorts_and_keeps_user_state() {
         .all(|item| item.kind.as_deref() == Some("show")));
     assert!(shows.iter().all(|item| item.external_id("imdb").is_some()));
 
-    let by_title: Vec<_> = keys_of(client.watchlist().sort("titleSort:asc").stream()).await;
+    let by_title: Vec<plex_tv::DiscoverItem> = client
+        .watchlist()
+        .sort("titleSort:asc")
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let titles: Vec<_> = by_title
+        .iter()
+        .map(|i| i.title_sort.clone().unwrap())
+        .collect();
+    let mut sorted = titles.clone();
+    sorted.sort();
+    assert_eq!((titles.len(), &titles), (keys.len(), &sorted));
+    let by_title: Vec<_> = by_title
+        .into_iter()
+        .map(|i| i.rating_key.unwrap())
+        .collect();
     let newest_first: Vec<_> = keys_of(client.watchlist().stream()).await;
     let mut oldest_first = keys.clone();
     oldest_first.reverse();
