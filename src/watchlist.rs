@@ -148,7 +148,8 @@ pub struct WatchlistPage {
     pub items: Vec<DiscoverItem>,
     /// The index of the first item in the whole list.
     pub offset: u64,
-    /// How many items the whole list holds, if the provider said.
+    /// How many items the whole list holds, if the provider said (in the
+    /// body, or else in `X-Plex-Container-Total-Size`).
     pub total_size: Option<u64>,
     /// The page's `ETag`, to send back as `If-None-Match`.
     pub etag: Option<String>,
@@ -161,12 +162,18 @@ impl WatchlistPage {
             .get(ETAG)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
+        // PMS-style paging headers may come instead (scryer falls back to
+        // this one when the body has no `totalSize`).
+        let header_total = response
+            .headers()
+            .get("x-plex-container-total-size")
+            .and_then(|value| value.to_str().ok()?.trim().parse::<i64>().ok());
         let container = response.into_inner().media_container.unwrap_or_default();
         // A negative number from the provider means nothing usable.
         let count = |value: Option<i64>| value.and_then(|v| u64::try_from(v).ok());
         WatchlistPage {
             offset: count(container.offset).unwrap_or(start),
-            total_size: count(container.total_size),
+            total_size: count(container.total_size.or(header_total)),
             items: container.metadata.unwrap_or_default(),
             etag,
         }

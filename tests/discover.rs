@@ -466,6 +466,25 @@ async fn a_page_capped_by_the_provider_is_not_the_end() {
     second.assert_async().await;
 }
 
+/// Without `totalSize` in the body, the PMS-style header gives it.
+#[tokio::test]
+async fn the_total_size_header_stands_in_for_the_body() {
+    let mocks = Mocks::start().await;
+    page_mock(&mocks, 0, 3, |then| {
+        json_page(then, &["a", "b"], None).header("X-Plex-Container-Total-Size", "4");
+    })
+    .await;
+    let second = page_mock(&mocks, 2, 3, |then| {
+        json_page(then, &["c", "d"], None).header("X-Plex-Container-Total-Size", "4");
+    })
+    .await;
+    let request = mocks.client().watchlist().page_size(3);
+    assert_eq!(request.page(0).await.unwrap().total_size, Some(4));
+    // The short first page is not the end: the header says 4.
+    assert_eq!(keys_of(request.stream()).await, ["a", "b", "c", "d"]);
+    second.assert_async().await;
+}
+
 #[tokio::test]
 async fn an_empty_page_ends_the_stream_whatever_total_size_claims() {
     let mocks = Mocks::start().await;
