@@ -125,11 +125,13 @@ fn settings() -> GenerationSettings {
 }
 
 /// Component schemas whose Rust type is hand-written.
-const REPLACED: [(&str, &str); 2] = [
+const REPLACED: [(&str, &str); 3] = [
     // Tokens decode into `Token`, whose Debug and Display never show them.
     ("AuthToken", "crate::Token"),
     // serde_urlencoded cannot write `urls[]=a&urls[]=b` from a struct.
     ("WebhooksForm", "crate::WebhookUrls"),
+    // typify names both `guid` and `Guid` (external ids) `guid`.
+    ("DiscoverItem", "crate::DiscoverItem"),
 ];
 
 fn quote_path(path: &str) -> proc_macro2::TokenStream {

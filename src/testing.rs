@@ -49,6 +49,7 @@ use crate::Token;
 
 mod auth_page;
 mod home;
+mod discover;
 mod jwt;
 
 pub use home::FakeMediaServer;
@@ -152,6 +153,7 @@ struct State {
     requests: Vec<RecordedRequest>,
     jwt: jwt::JwtState,
     home: home::HomeState,
+    discover: discover::DiscoverState,
 }
 
 struct FakePin {
@@ -191,6 +193,7 @@ impl FakePlexTv {
             media_servers: Mutex::new(Vec::new()),
         };
         fake.install().await;
+        fake.install_discover().await;
         fake
     }
 
@@ -618,6 +621,7 @@ impl State {
             requests: Vec::new(),
             jwt: jwt::JwtState::new(),
             home: home::HomeState::new(),
+            discover: discover::DiscoverState::new(),
         }
     }
 

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 include!(concat!(env!("OUT_DIR"), "/plex_tv_types.rs"));
 
 /// Maps each component schema to the Rust type the client decodes it into:
-/// the generated ones, and the two that are hand-written.
+/// the generated ones, and those that are hand-written.
 macro_rules! registry {
     ($($name:ident),* $(,)?) => {
         /// Decodes `text` as schema `name`'s Rust type and serializes the
@@ -26,6 +26,7 @@ macro_rules! registry {
             match name {
                 "AuthToken" => round_trip::<plex_tv::Token>(text),
                 "WebhooksForm" => round_trip::<plex_tv::WebhookUrls>(text),
+                "DiscoverItem" => round_trip::<plex_tv::DiscoverItem>(text),
                 _ => Err(format!("no Rust type for schema {name}")),
             }
         }
