@@ -55,11 +55,13 @@ mod redact;
 mod refresh;
 mod retry;
 mod shapes;
+pub mod sharing;
 pub mod spec;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
 mod transport;
+mod xml;
 
 pub use client::{PlexTv, PlexTvBuilder, Shared, DEFAULT_BASE_URL, DEFAULT_CLIENTS_BASE_URL};
 pub use device_key::{DeviceKey, CLIENT_JWT_LIFETIME, DEFAULT_SCOPE};
