@@ -48,6 +48,7 @@ use serde_json::{json, Value};
 use crate::Token;
 
 mod jwt;
+mod sharing;
 
 /// The token that approved PINs carry, unless changed with [`FakePlexTv::set_token`].
 ///
@@ -70,6 +71,10 @@ mod jwt;
 /// # Ok(()) }
 /// ```
 pub const FAKE_TOKEN: &str = "fake-plex-token-0123456789";
+
+/// The machine identifier of the server the fake's signed-in account owns
+/// and shares (also in its resources).
+pub const FAKE_SERVER: &str = sharing::MACHINE;
 
 /// A request the fake server received, from [`FakePlexTv::requests`].
 ///
@@ -145,6 +150,7 @@ struct State {
     resources: Value,
     requests: Vec<RecordedRequest>,
     jwt: jwt::JwtState,
+    sharing: sharing::SharingState,
 }
 
 struct FakePin {
@@ -524,6 +530,30 @@ impl FakePlexTv {
         self.state().requests.clone()
     }
 
+    /// Adds another plex.tv account (a friend, an invitee) and returns its
+    /// token, for a second client. The signed-in account owns the fake's
+    /// server ([`FAKE_SERVER`]) with three libraries, `Movies`, `TV Shows`
+    /// and `Music`; shares it creates appear as pending invitations for
+    /// the invitee, who can accept them with this token.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .all_hosts_url(fake.base_url())
+    /// #     .build()?;
+    /// let bob = client.with_token(fake.add_user("bob", "bob@example.com"));
+    /// let invites = bob.list_received_pending_invites().send().await?;
+    /// assert!(invites.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn add_user(&self, username: &str, email: &str) -> Token {
+        Token::new(self.state().sharing.add_user(username, email))
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
@@ -559,6 +589,7 @@ impl FakePlexTv {
                 })
                 .await;
         }
+        sharing::install(&self.server, &self.state).await;
     }
 }
 
@@ -595,6 +626,7 @@ impl State {
             resources: default_resources(),
             requests: Vec::new(),
             jwt: jwt::JwtState::new(),
+            sharing: sharing::SharingState::new(),
         }
     }
 
