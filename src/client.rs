@@ -786,6 +786,7 @@ impl PlexTvBuilder {
     /// The default server's base URL, and where every other server of the
     /// spec is reached: its override's base URL followed by the server's own
     /// path, or the server URL itself.
+    #[allow(clippy::type_complexity)] // the default base and every other server's
     fn resolve_hosts(&self) -> Result<(String, Vec<(&'static str, String)>), Error> {
         let servers = spec::servers();
         if let Some(unknown) = self

@@ -268,7 +268,7 @@ async fn xml_decode_errors_never_show_a_token() {
         .on("getUsers", move |_, then| {
             then.status(200)
                 .header("content-type", "application/xml")
-                .body(body.to_vec());
+                .body(body);
         })
         .await;
     let error = mocks
