@@ -344,7 +344,10 @@ impl SharingSettingsBuilder {
 /// Which items of a library a share shows: by content rating and label,
 /// each included or excluded. Written as plex.tv's filter strings
 /// (`contentRating=G%2CPG|label!=kids`); parsed from them, joined with `|`
-/// or `&`.
+/// or `&`. plex.tv joins a rule's values with commas, so a value cannot
+/// hold one: `label("a,b")` is written, and read back, as labels `a` and
+/// `b`. Other special characters (`%`, `|`, `&`, `=`, `!`) are
+/// percent-encoded.
 ///
 /// ```
 /// use plex_tv::sharing::Filter;
@@ -438,7 +441,8 @@ impl fmt::Display for Filter {
                 if i > 0 {
                     f.write_str("%2C")?;
                 }
-                write!(f, "{}", utf8_percent_encode(value, VALUE))?;
+                let encoded = utf8_percent_encode(value, VALUE).to_string();
+                f.write_str(&encoded.replace(',', "%2C"))?;
             }
         }
         Ok(())
@@ -497,7 +501,16 @@ mod tests {
             text,
             "contentRating=TV-Y%2CG|contentRating!=R|label=a%2Cb|label!=50%25 off"
         );
-        assert_eq!(text.parse::<Filter>().unwrap(), filter);
+        let parsed = text.parse::<Filter>().unwrap();
+        assert_eq!(parsed.labels, ["a", "b"], "a comma separates values");
+        assert_eq!(
+            Filter {
+                labels: vec!["a".into(), "b".into()],
+                ..filter.clone()
+            },
+            parsed
+        );
+        assert_eq!(parsed.excluded_labels, ["50% off"]);
         assert_eq!("".parse::<Filter>().unwrap(), Filter::new());
         assert!(Filter::new().is_empty() && Filter::new().to_string().is_empty());
         assert!("label".parse::<Filter>().is_err());
