@@ -124,8 +124,10 @@ pub(crate) async fn answer_as_json(
     if !response.status().is_success() {
         return Ok(response);
     }
-    let body = response_bytes(response).await?;
-    let (response, body) = body;
+    // The transport has capped the body already.
+    let head = empty_copy(&response);
+    let body = response.bytes().await?;
+    let response = head;
     if !looks_like_xml(&body) {
         return Ok(replace_body(response, body, false));
     }
@@ -151,14 +153,6 @@ fn decode(body: &[u8], xml: &schema::XmlOperation) -> Result<serde_json::Value, 
         ));
     }
     convert::answer(&root, &schema::XML_SCHEMAS[xml.schema], xml.root)
-}
-
-/// The body (which the transport has capped already), and the response
-/// without it.
-async fn response_bytes(response: Response) -> reqwest::Result<(Response, Bytes)> {
-    let head = empty_copy(&response);
-    let body = response.bytes().await?;
-    Ok((head, body))
 }
 
 /// A response with the status, headers and URL of `response` and no body.
