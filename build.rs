@@ -6,7 +6,11 @@
 //! Beside it, `$OUT_DIR/plex_tv_spec.rs` (included by `src/spec.rs`) lists
 //! every operation with its method, path and server, so that the client
 //! sends each operation to its own host; and `$OUT_DIR/plex_tv_types.rs`
-//! holds a macro naming every generated type, for the tests.
+//! holds a macro naming every generated type, for the tests; and
+//! `$OUT_DIR/plex_tv_xml.rs` (included by `src/xml/schema.rs`) tells the XML
+//! decoder, for each operation the spec marks `x-plex-xml`, which
+//! attributes of which elements are integers, numbers or booleans and
+//! which child elements repeat.
 
 use std::{env, fs, panic, path::Path};
 
@@ -36,7 +40,131 @@ fn generate() -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     let out_dir = out.parent().expect("a file in OUT_DIR");
     write(&out_dir.join("plex_tv_spec.rs"), &operation_table(&spec)?)?;
-    write(&out_dir.join("plex_tv_types.rs"), &type_macro(&spec))
+    write(&out_dir.join("plex_tv_types.rs"), &type_macro(&spec))?;
+    let document: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
+    write(&out_dir.join("plex_tv_xml.rs"), &xml::table(&document)?)
+}
+
+mod xml {
+    //! The XML decoding table: the schemas reachable from the success body of
+    //! every operation marked `x-plex-xml` (the root element's name), each
+    //! with its attributes' kinds and its child elements.
+
+    use serde_json::Value;
+
+    const PREFIX: &str = "#/components/schemas/";
+
+    pub fn table(spec: &Value) -> Result<String, String> {
+        let mut schemas: Vec<String> = Vec::new();
+        let mut operations = Vec::new();
+        for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let Some(root) = op.get("x-plex-xml") else {
+                    continue;
+                };
+                let root = root.as_str().ok_or_else(|| {
+                    format!("{method} {path}: x-plex-xml must name the root element")
+                })?;
+                let id = op["operationId"].as_str().unwrap_or_default();
+                let body = op
+                    .pointer("/responses/200/content/application~1json/schema")
+                    .and_then(|schema| schema.get("$ref"))
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix(PREFIX))
+                    .ok_or_else(|| {
+                        format!("{id}: an x-plex-xml operation needs a 200 application/json $ref")
+                    })?;
+                let index = intern(&mut schemas, body);
+                let name = heck::ToSnakeCase::to_snake_case(id);
+                operations.push(format!(
+                    "    XmlOperation {{ name: {name:?}, root: {root:?}, schema: {index} }},\n"
+                ));
+            }
+        }
+        operations.sort();
+        let mut rows = Vec::new();
+        let mut next = 0;
+        while next < schemas.len() {
+            let name = schemas[next].clone();
+            rows.push(schema_row(spec, &name, &mut schemas)?);
+            next += 1;
+        }
+        Ok(format!(
+            "/// Every schema an XML answer decodes into, by index.\n\
+             pub(crate) static XML_SCHEMAS: &[XmlSchema] = &[\n{}];\n\n\
+             /// Every operation whose answer is XML, sorted by method name.\n\
+             pub(crate) static XML_OPERATIONS: &[XmlOperation] = &[\n{}];\n",
+            rows.concat(),
+            operations.concat()
+        ))
+    }
+
+    fn intern(schemas: &mut Vec<String>, name: &str) -> usize {
+        match schemas.iter().position(|s| s == name) {
+            Some(index) => index,
+            None => {
+                schemas.push(name.to_owned());
+                schemas.len() - 1
+            }
+        }
+    }
+
+    fn named<'a>(spec: &'a Value, name: &str) -> Result<&'a Value, String> {
+        spec.pointer(&format!("/components/schemas/{name}"))
+            .ok_or_else(|| format!("schema {name} does not exist"))
+    }
+
+    /// The schema name a `$ref` (or a one-entry `allOf`) names.
+    fn reference(schema: &Value) -> Option<&str> {
+        if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+            return target.strip_prefix(PREFIX);
+        }
+        match schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            Some([only]) => reference(only),
+            _ => None,
+        }
+    }
+
+    fn kind(schema: &Value) -> &'static str {
+        match schema.get("type").and_then(Value::as_str) {
+            Some("integer") => "Kind::Integer",
+            Some("number") => "Kind::Number",
+            Some("boolean") => "Kind::Boolean",
+            _ => "Kind::String",
+        }
+    }
+
+    fn schema_row(spec: &Value, name: &str, schemas: &mut Vec<String>) -> Result<String, String> {
+        let schema = named(spec, name)?;
+        let mut attributes = Vec::new();
+        let mut children = Vec::new();
+        for (property, definition) in schema["properties"].as_object().into_iter().flatten() {
+            let (target, list) = match definition.get("type").and_then(Value::as_str) {
+                Some("array") => (&definition["items"], true),
+                _ => (definition, false),
+            };
+            match reference(target) {
+                Some(child) if named(spec, child)?.get("properties").is_some() => {
+                    let index = intern(schemas, child);
+                    children.push(format!("({property:?}, {index}, {list})"));
+                }
+                Some(scalar) => {
+                    attributes.push(format!("({property:?}, {})", kind(named(spec, scalar)?)))
+                }
+                None => attributes.push(format!("({property:?}, {})", kind(target))),
+            }
+        }
+        Ok(format!(
+            "    XmlSchema {{ name: {name:?}, attributes: &[{}], children: &[{}] }},\n",
+            attributes.join(", "),
+            children.join(", ")
+        ))
+    }
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {

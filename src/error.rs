@@ -78,6 +78,36 @@ pub enum Error {
         /// outage page, say), cleaned.
         body: Option<String>,
     },
+    /// plex.tv removed this endpoint (HTTP 410), as it did with several v1
+    /// friend and invitation paths; use its v2 replacement.
+    #[error(
+        "plex.tv removed this endpoint (HTTP 410){}; use its v2 replacement",
+        describe(errors, None)
+    )]
+    EndpointRemoved {
+        /// The errors plex.tv reported.
+        errors: Vec<ApiError>,
+    },
+    /// The invitee already has access to the server (HTTP 422 on
+    /// `createSharedServer`): update their share instead.
+    #[error("the invitee already has access to this server (HTTP 422){}; update the existing share instead", describe(errors, None))]
+    AlreadyShared {
+        /// The errors plex.tv reported.
+        errors: Vec<ApiError>,
+    },
+    /// Library titles given to [`PlexTv::share_libraries`](crate::PlexTv::share_libraries)
+    /// that the server does not have.
+    #[error(
+        "the server has no library titled {}; it has {}",
+        quoted(unknown),
+        quoted(available)
+    )]
+    UnknownLibraries {
+        /// The titles asked for that do not exist.
+        unknown: Vec<String>,
+        /// The titles the server has.
+        available: Vec<String>,
+    },
     /// The request or the response took longer than the configured timeout.
     #[error("plex.tv did not answer in time; check the network, or raise the timeout with PlexTvBuilder::timeout")]
     Timeout,
@@ -205,6 +235,17 @@ fn after(retry_after: Option<Duration>) -> String {
         .unwrap_or_default()
 }
 
+fn quoted(titles: &[String]) -> String {
+    if titles.is_empty() {
+        return "none".into();
+    }
+    titles
+        .iter()
+        .map(|title| format!("{title:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// plex.tv's errors and the body start, within the `Display` bound: as many
 /// errors as fit, then how many more there were. Cleaned again here, so
 /// that an `Api` error built by hand is bounded too.
@@ -270,6 +311,8 @@ impl Error {
             }
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             Error::PinRequired { .. } => Some(StatusCode::FORBIDDEN),
+            Error::EndpointRemoved { .. } => Some(StatusCode::GONE),
+            Error::AlreadyShared { .. } => Some(StatusCode::UNPROCESSABLE_ENTITY),
             Error::Api { status, .. } => Some(*status),
             _ => None,
         }
@@ -314,12 +357,25 @@ impl Error {
         let body =
             crate::transport::raw_body_note(headers).map(|note| server_text(&note, &secrets));
         let has_code = |code: i64| errors.iter().any(|e| e.code == Some(code));
+        // v1 paths answer a deauthorised token with 422 `Invalid token`.
+        let invalid_token = status == StatusCode::UNPROCESSABLE_ENTITY
+            && errors.iter().any(|e| {
+                e.message
+                    .as_deref()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("invalid token"))
+            });
         if has_code(1029) {
             Error::TwoFactorRequired { errors }
         } else if has_code(1041) {
             Error::PinRequired { errors }
-        } else if status == StatusCode::UNAUTHORIZED || has_code(1001) {
+        } else if status == StatusCode::UNAUTHORIZED || has_code(1001) || invalid_token {
             Error::Unauthorized { errors }
+        } else if status == StatusCode::GONE {
+            Error::EndpointRemoved { errors }
+        } else if status == StatusCode::UNPROCESSABLE_ENTITY
+            && crate::xml::operation_note(headers) == Some("create_shared_server")
+        {
+            Error::AlreadyShared { errors }
         } else if status == StatusCode::TOO_MANY_REQUESTS {
             Error::RateLimited {
                 retry_after: crate::retry::retry_after(headers),
@@ -334,6 +390,9 @@ impl Error {
     }
 
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
+        if let Some(failure) = find_xml_failure(&error) {
+            return failure.to_error();
+        }
         if chain_has(&error, |e| e.is::<crate::transport::BodyTooLarge>()) {
             let limit = find_limit(&error).unwrap_or_default();
             return Error::ResponseTooLarge { limit };
@@ -395,6 +454,17 @@ fn chain_has(
         current = e.source();
     }
     false
+}
+
+fn find_xml_failure(error: &reqwest::Error) -> Option<&crate::xml::XmlDecodeFailure> {
+    let mut current = error.source();
+    while let Some(e) = current {
+        if let Some(failure) = e.downcast_ref::<crate::xml::XmlDecodeFailure>() {
+            return Some(failure);
+        }
+        current = e.source();
+    }
+    None
 }
 
 fn find_limit(error: &reqwest::Error) -> Option<u64> {

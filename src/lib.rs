@@ -60,12 +60,14 @@ mod refresh;
 mod retry;
 mod server_text;
 mod shapes;
+pub mod sharing;
 pub mod spec;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
 mod transport;
 pub mod watchlist;
+mod xml;
 
 pub use client::{PlexTv, PlexTvBuilder, Shared, DEFAULT_BASE_URL, DEFAULT_CLIENTS_BASE_URL};
 pub use device_key::{DeviceKey, CLIENT_JWT_LIFETIME, DEFAULT_SCOPE};

@@ -51,6 +51,7 @@ mod auth_page;
 mod home;
 mod discover;
 mod jwt;
+mod sharing;
 
 pub use home::FakeMediaServer;
 
@@ -75,6 +76,10 @@ pub use home::FakeMediaServer;
 /// # Ok(()) }
 /// ```
 pub const FAKE_TOKEN: &str = "fake-plex-token-0123456789";
+
+/// The machine identifier of the server the fake's signed-in account owns
+/// and shares (also in its resources).
+pub const FAKE_SERVER: &str = sharing::MACHINE;
 
 /// A request the fake server received, from [`FakePlexTv::requests`].
 ///
@@ -154,6 +159,7 @@ struct State {
     jwt: jwt::JwtState,
     home: home::HomeState,
     discover: discover::DiscoverState,
+    sharing: sharing::SharingState,
 }
 
 struct FakePin {
@@ -535,6 +541,30 @@ impl FakePlexTv {
         self.state().requests.clone()
     }
 
+    /// Adds another plex.tv account (a friend, an invitee) and returns its
+    /// token, for a second client. The signed-in account owns the fake's
+    /// server ([`FAKE_SERVER`]) with three libraries, `Movies`, `TV Shows`
+    /// and `Music`; shares it creates appear as pending invitations for
+    /// the invitee, who can accept them with this token.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// # let fake = plex_tv::testing::FakePlexTv::start().await;
+    /// # let client = plex_tv::PlexTv::builder()
+    /// #     .identity(plex_tv::ClientIdentity::new("App", plex_tv::ClientIdentifier::new_random()))
+    /// #     .base_url(fake.base_url())
+    /// #     .all_hosts_url(fake.base_url())
+    /// #     .build()?;
+    /// let bob = client.with_token(fake.add_user("bob", "bob@example.com"));
+    /// let invites = bob.list_received_pending_invites().send().await?;
+    /// assert!(invites.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn add_user(&self, username: &str, email: &str) -> Token {
+        Token::new(self.state().sharing.add_user(username, email))
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
@@ -584,6 +614,7 @@ impl FakePlexTv {
                 })
                 .await;
         }
+        sharing::install(&self.server, &self.state).await;
     }
 }
 
@@ -622,6 +653,7 @@ impl State {
             jwt: jwt::JwtState::new(),
             home: home::HomeState::new(),
             discover: discover::DiscoverState::new(),
+            sharing: sharing::SharingState::new(),
         }
     }
 

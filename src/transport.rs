@@ -92,7 +92,10 @@ pub(crate) async fn execute(
             }
             Err(error) => tracing::debug!(error = %DisplayWithoutUrl(error), "request failed"),
         }
-        finish(result?, shared.max_response_size(), &secrets).await
+        // XML error envelopes and XML answers become their JSON twins.
+        let response = crate::xml::errors_as_json(result?, info.operation_id).await?;
+        let response = finish(response, shared.max_response_size(), &secrets).await?;
+        crate::xml::answer_as_json(response, info.operation_id).await
     }
     .instrument(span)
     .await

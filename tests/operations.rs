@@ -707,7 +707,8 @@ async fn op_get_server() {
         pms.local_addresses.as_deref(),
         Some("192.168.1.10,10.0.0.5")
     );
-    assert_eq!(pms.created_at, Some(json!(1_556_704_800)));
+    assert_eq!(pms.created_at, Some(1_556_704_800));
+    assert_eq!(pms.updated_at, Some(1_763_811_000));
     assert_eq!(pms.owned, Some(true));
     assert_eq!(
         pms.access_token.unwrap().expose_secret(),
@@ -947,10 +948,12 @@ async fn op_get_friends() {
     assert_eq!(bob.status.as_deref(), Some("accepted"));
     let shared = bob.shared_servers.as_ref().expect("sharedServers");
     assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0].id, 123456);
     assert_eq!(
-        shared[0].get("machineIdentifier"),
-        Some(&json!("fakemachine0000000000000000000000000000a1"))
+        shared[0].machine_identifier.as_deref(),
+        Some("fakemachine0000000000000000000000000000a1")
     );
+    assert_eq!(shared[0].all_libraries, Some(true));
     assert_eq!(bob.shared_sources.as_ref().map(Vec::len), Some(0));
     let carol = &friends[1];
     assert_eq!(carol.friendly_name.as_deref(), Some("Carol"));
