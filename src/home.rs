@@ -101,3 +101,45 @@ impl PlexTv {
             })
     }
 }
+
+impl PlexTv {
+    /// A friend's own token for one of this account's servers, from the v1
+    /// list of the server's shares (where plex.tv still gives it): what an
+    /// owner's tool needs to act on the server as that friend.
+    ///
+    /// ```no_run
+    /// # async fn demo(owner: plex_tv::PlexTv) -> Result<(), plex_tv::Error> {
+    /// let token = owner
+    ///     .server_token_for_friend("0123456789abcdef0123456789abcdef01234567", 12345)
+    ///     .await?;
+    /// # let _ = token;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoServerAccess`] when the server has no accepted share with
+    /// that user, or plex.tv gives no token for it; the errors of
+    /// `get_shared_servers_v1` otherwise.
+    pub async fn server_token_for_friend(
+        &self,
+        machine_identifier: &str,
+        user_id: i64,
+    ) -> Result<Token, Error> {
+        let shares = self
+            .get_shared_servers_v1()
+            .machine_identifier(machine_identifier)
+            .send()
+            .await?
+            .into_inner();
+        shares
+            .shared_server
+            .into_iter()
+            .flatten()
+            .find(|share| share.user_id == Some(user_id))
+            .and_then(|share| share.access_token.filter(|t| !t.is_empty()))
+            .ok_or_else(|| Error::NoServerAccess {
+                machine_identifier: machine_identifier.to_owned(),
+            })
+    }
+}

@@ -48,8 +48,8 @@ use serde_json::{json, Value};
 use crate::Token;
 
 mod auth_page;
-mod home;
 mod discover;
+mod home;
 mod jwt;
 mod sharing;
 
@@ -576,7 +576,7 @@ impl FakePlexTv {
     }
 
     async fn install(&self) {
-        let routes: [(httpmock::Method, &str, Handler); 17] = [
+        let routes: [(httpmock::Method, &str, Handler); 18] = [
             (POST, "/api/v2/pins", create_pin),
             (PUT, "/api/v2/pins/link", link_pin),
             (GET, "/api/v2/pins/", poll_pin),
@@ -589,6 +589,7 @@ impl FakePlexTv {
             (GET, "/api/v2/home/users", home::list),
             (POST, "/api/v2/home/users/", home::post),
             (POST, "/api/home/users", home::invite),
+            (GET, "/api/home/users", home::list_v1),
             (DELETE, "/api/home/users/", home::remove),
             (GET, "/api/v2/devices", home::devices),
             (DELETE, "/devices/", home::delete_device),

@@ -104,6 +104,46 @@ pub(super) fn resources_for(state: &State, user: &HomeUser) -> Value {
     resources
 }
 
+/// `GET /api/home/users` (v1): XML, with each member's token, as plex.tv
+/// has been seen to send it.
+pub(super) fn list_v1(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
+    if !state.authorized(request) {
+        return HttpMockResponse::builder()
+            .status(422)
+            .header("content-type", "application/xml")
+            .body("<errors><error>Invalid token</error></errors>")
+            .build();
+    }
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('"', "&quot;")
+    };
+    let mut users = String::from(
+        "  <User id=\"4294967297\" uuid=\"f4e3d2c1b0a99887\" admin=\"1\" guest=\"0\" restricted=\"0\" hasPassword=\"1\" protected=\"0\" title=\"fake-user\" username=\"fake-user\" email=\"fake-user@example.com\" thumb=\"https://plex.tv/users/f4e3d2c1b0a99887/avatar\"/>\n",
+    );
+    for user in &state.home.users {
+        let profile = user
+            .restriction_profile
+            .as_deref()
+            .map(|p| format!(" restrictionProfile=\"{}\"", escape(p)))
+            .unwrap_or_default();
+        users.push_str(&format!(
+            "  <User id=\"{}\" uuid=\"{}\" admin=\"0\" guest=\"0\" restricted=\"{}\"{profile} hasPassword=\"0\" protected=\"{}\" title=\"{}\" username=\"\" email=\"\" thumb=\"https://plex.tv/users/{}/avatar\" authenticationToken=\"{}\"/>\n",
+            user.id, user.uuid, u8::from(user.restricted), u8::from(user.pin.is_some()),
+            escape(&user.title), user.uuid, user.token,
+        ));
+    }
+    let n = state.home.users.len() + 1;
+    HttpMockResponse::builder()
+        .status(200)
+        .header("content-type", "application/xml")
+        .body(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MediaContainer friendlyName=\"myPlex\" identifier=\"com.plexapp.plugins.myplex\" machineIdentifier=\"fake-home\" totalSize=\"{n}\" size=\"{n}\" guestUserID=\"0\">\n{users}</MediaContainer>\n"
+        ))
+        .build()
+}
+
 pub(super) fn list(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
     if !state.authorized(request) {
         return error(401, 1001, "User could not be authenticated");

@@ -165,6 +165,7 @@ fn dispatch(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["api", "v2", "servers", mid]) => server_json(state, me, mid),
         ("GET", ["api", "servers", mid]) => server_xml(state, me, mid),
+        ("GET", ["api", "servers", mid, "shared_servers"]) => shared_servers_xml(state, me, mid),
         ("GET", ["api", "users"]) => users_xml(state, me),
         ("POST", ["api", "v2", "shared_servers"]) => create_share(state, me, request),
         ("GET", ["api", "v2", "shared_servers", "owned", "accepted"]) => {
@@ -595,6 +596,47 @@ fn attr(text: &str) -> String {
         .replace('"', "&quot;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// `GET /api/servers/{mid}/shared_servers`: the accepted shares of the
+/// owner's server, each with the friend's own token for it.
+fn shared_servers_xml(state: &State, me: i64, mid: &str) -> HttpMockResponse {
+    if mid != MACHINE || me != owner_id(state) {
+        return xml(404, "<Response code=\"404\" status=\"Server not found\"/>");
+    }
+    let mut shares = String::new();
+    let accepted = state.sharing.shares.iter().filter(|share| {
+        share.owner == me && share.accepted_at.is_some() && share.invited.is_some()
+    });
+    for share in accepted {
+        let friend = share.invited.unwrap_or_default();
+        let account = account_json(state, friend);
+        let text = |key: &str| attr(account[key].as_str().unwrap_or_default());
+        let flag = |key: &str| {
+            if share.settings[key] == true {
+                "1"
+            } else {
+                "0"
+            }
+        };
+        shares.push_str(&format!(
+            "  <SharedServer id=\"{}\" username=\"{}\" email=\"{}\" userID=\"{friend}\" accessToken=\"fake-server-token-{friend}\" name=\"Fake Server\" acceptedAt=\"1767225600\" invitedAt=\"1767225000\" allowSync=\"{}\" allowCameraUpload=\"{}\" allowChannels=\"{}\" allowTuners=\"{}\" allLibraries=\"{}\" owned=\"0\">\n",
+            share.id, text("username"), text("email"),
+            flag("allowSync"), flag("allowCameraUpload"), flag("allowChannels"),
+            share.settings["allowTuners"].as_i64().unwrap_or_default(),
+            u8::from(share.sections.len() == SECTIONS.len()),
+        ));
+        for (id, key, title, kind) in SECTIONS {
+            let shared = u8::from(share.sections.contains(&id));
+            shares.push_str(&format!(
+                "    <Section id=\"{id}\" key=\"{key}\" title=\"{title}\" type=\"{kind}\" shared=\"{shared}\"/>\n"
+            ));
+        }
+        shares.push_str("  </SharedServer>\n");
+    }
+    xml(200, &format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MediaContainer friendlyName=\"myPlex\" identifier=\"com.plexapp.plugins.myplex\" machineIdentifier=\"{MACHINE}\">\n{shares}</MediaContainer>\n"
+    ))
 }
 
 fn users_xml(state: &State, me: i64) -> HttpMockResponse {
