@@ -292,3 +292,142 @@ async fn devices_can_be_listed_and_removed_on_the_fake() {
         .unwrap_err();
     assert_eq!(error.status(), Some(reqwest::StatusCode::NOT_FOUND));
 }
+
+// ------------------------------------------------------------ v1 (XML)
+
+fn xml_reply(then: httpmock::Then, name: &str) -> httpmock::Then {
+    then.status(200)
+        .header("content-type", "application/xml")
+        .body(support::fixture(name))
+}
+
+#[tokio::test]
+async fn op_get_home_users_v1() {
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getHomeUsersV1", |when, then| {
+            when.path("/api/home/users");
+            xml_reply(then, "home_users_v1.xml");
+        })
+        .await;
+    let result = mocks.client().get_home_users_v1().send().await;
+    mock.assert_async().await;
+    let home = result.map_err(Error::from).unwrap().into_inner();
+    assert_eq!((home.total_size, home.guest_user_id), (Some(3), Some(0)));
+    let users = home.user.expect("users");
+    assert_eq!(users.len(), 3);
+    assert_eq!(
+        (users[0].admin, users[0].protected),
+        (Some(true), Some(true))
+    );
+    let kid = &users[1];
+    assert_eq!(kid.id, 5_000_000_001);
+    assert_eq!(kid.title.as_deref(), Some("Kid & Co"));
+    assert_eq!(kid.restriction_profile.as_deref(), Some("little_kid"));
+    assert_eq!(users[2].restriction_profile, None);
+    // Tokens and PINs in the list are secrets.
+    let token = kid.authentication_token.as_ref().expect("a token");
+    assert_eq!(token.expose_secret(), "home-user-token-0001");
+    assert_eq!(kid.pin.as_ref().unwrap().expose_secret(), "hashed-pin-0001");
+    let shown = format!("{users:?}");
+    assert!(!shown.contains("home-user-token-0001") && !shown.contains("hashed-pin-0001"));
+}
+
+#[tokio::test]
+async fn op_get_shared_servers_v1() {
+    let mocks = Mocks::start().await;
+    let mock = mocks
+        .on("getSharedServersV1", |when, then| {
+            when.path("/api/servers/0123456789abcdef0123456789abcdef01234567/shared_servers");
+            xml_reply(then, "shared_servers_v1.xml");
+        })
+        .await;
+    let owner = mocks.client();
+    let result = owner
+        .get_shared_servers_v1()
+        .machine_identifier("0123456789abcdef0123456789abcdef01234567")
+        .send()
+        .await;
+    mock.assert_async().await;
+    let shares = result.map_err(Error::from).unwrap().into_inner();
+    let share = &shares.shared_server.as_ref().unwrap()[0];
+    assert_eq!((share.id, share.user_id), (900, Some(4_294_967_320)));
+    assert_eq!(
+        (share.allow_sync, share.allow_tuners),
+        (Some(true), Some(2))
+    );
+    assert_eq!(share.accepted_at, Some(1_767_225_600));
+    let sections = share.section.as_ref().unwrap();
+    assert_eq!(
+        (sections[0].id, sections[0].shared),
+        (118_181_361, Some(true))
+    );
+    assert_eq!(sections[1].shared, Some(false));
+    assert!(!format!("{share:?}").contains("friend-server-token-0001"));
+
+    let token = owner
+        .server_token_for_friend("0123456789abcdef0123456789abcdef01234567", 4_294_967_320)
+        .await
+        .unwrap();
+    assert_eq!(token.expose_secret(), "friend-server-token-0001");
+    assert!(matches!(
+        owner
+            .server_token_for_friend("0123456789abcdef0123456789abcdef01234567", 1)
+            .await,
+        Err(Error::NoServerAccess { .. })
+    ));
+}
+
+#[tokio::test]
+async fn the_fake_lists_its_home_in_xml() {
+    let fake = FakePlexTv::start().await;
+    let owner = owner(&fake);
+    let kid = fake.add_home_user("Kid", Some("1357"));
+    let home = owner.get_home_users_v1().send().await.unwrap().into_inner();
+    let users = home.user.unwrap();
+    let listed = users
+        .iter()
+        .find(|u| u.uuid.as_deref() == Some(kid.as_str()))
+        .unwrap();
+    assert_eq!(
+        (listed.protected, listed.restricted),
+        (Some(true), Some(true))
+    );
+    assert!(listed.authentication_token.is_some());
+}
+
+/// An owner's tool acting as a friend: after the friend accepts a share,
+/// the v1 shares list gives the friend's own token for the server.
+#[tokio::test]
+async fn a_friends_server_token_comes_from_the_v1_shares() {
+    use plex_tv::{sharing::SharingSettingsBuilder, testing::FAKE_SERVER};
+
+    let fake = FakePlexTv::start().await;
+    let owner = owner(&fake);
+    let bob = owner.with_token(fake.add_user("bob", "bob@example.com"));
+    let share = owner
+        .share_libraries(
+            FAKE_SERVER,
+            "bob",
+            &["Movies"],
+            SharingSettingsBuilder::new().build(),
+        )
+        .await
+        .unwrap();
+    let bob_id = share.invited_id.expect("the invitee's id");
+    // Not yet accepted: no token for the friend.
+    assert!(matches!(
+        owner.server_token_for_friend(FAKE_SERVER, bob_id).await,
+        Err(Error::NoServerAccess { .. })
+    ));
+    bob.accept_shared_server()
+        .shared_server_id(share.id)
+        .send()
+        .await
+        .unwrap();
+    let token = owner
+        .server_token_for_friend(FAKE_SERVER, bob_id)
+        .await
+        .unwrap();
+    assert_eq!(token.expose_secret(), format!("fake-server-token-{bob_id}"));
+}
