@@ -12,8 +12,8 @@ use reqwest::{
 };
 
 use crate::{
-    client::X_PLEX_TOKEN, generated::Client, jwt::KeyCache, refresh::DeviceSession, spec,
-    token::TokenHeader, ClientIdentity, RetryPolicy,
+    client::X_PLEX_TOKEN, generated::Client, jwt::KeyCache, rate_limit::Gates,
+    refresh::DeviceSession, spec, token::TokenHeader, ClientIdentity, RetryPolicy,
 };
 
 /// progenitor adds `api-version: <info.version>` to every request; plex.tv
@@ -62,6 +62,11 @@ pub(crate) struct Settings {
     pub(crate) servers: Vec<(&'static str, String)>,
     pub(crate) refresh_margin: Duration,
     pub(crate) key_cache: Arc<KeyCache>,
+    /// Each host's rate limit and shared pause: one per client, kept by
+    /// every copy of these settings.
+    pub(crate) gates: Arc<Gates>,
+    /// The request timeout, which waiting at a gate counts against.
+    pub(crate) timeout: Duration,
 }
 
 impl Settings {
@@ -136,6 +141,14 @@ impl Shared {
 
     pub(crate) fn max_response_size(&self) -> u64 {
         self.settings.max_response_size
+    }
+
+    pub(crate) fn gates(&self) -> &Gates {
+        &self.settings.gates
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.settings.timeout
     }
 }
 

@@ -12,7 +12,6 @@ use std::{
 
 use tokio::time::Instant;
 
-use httpmock::prelude::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use plex_tv::{
     pin::MIN_POLL_INTERVAL, testing::FakePlexTv, types, ClientIdentifier, ClientIdentity,
