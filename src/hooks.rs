@@ -160,6 +160,7 @@ impl fmt::Debug for Shared {
             .field("device_key", &self.device.as_ref().map(|d| d.key()))
             .field("retry", &self.settings.retry)
             .field("max_response_size", &self.settings.max_response_size)
+            .field("rate_limits", &self.settings.gates)
             .finish()
     }
 }

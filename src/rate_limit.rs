@@ -355,8 +355,8 @@ impl Denied {
 
 impl std::fmt::Debug for Gates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.gates.iter().map(|gate| gate.host))
+        f.debug_map()
+            .entries(self.gates.iter().map(|gate| (gate.host, gate.limit())))
             .finish()
     }
 }
