@@ -13,10 +13,11 @@ pub use crate::hooks::Shared;
 use crate::{
     generated::Client,
     hooks::Settings,
+    rate_limit::Gates,
     refresh::DeviceSession,
     spec::{self, host_of},
     token::TokenHeader,
-    ClientIdentity, DeviceKey, Error, RetryPolicy, Token,
+    ClientIdentity, DeviceKey, Error, RateLimit, RetryPolicy, Token,
 };
 
 /// The default plex.tv address, used unless
@@ -330,6 +331,37 @@ impl PlexTv {
     pub fn http_client(&self) -> &reqwest::Client {
         &self.api.client
     }
+
+    /// Until when requests wait because plex.tv answered 429: the end of the
+    /// latest pause of any host, shared by every clone and
+    /// [`with_token`](Self::with_token) client; `None` when nothing waits.
+    /// For a service's status page ("plex.tv is rate-limiting us until …").
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use std::time::{Duration, Instant};
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv, RetryPolicy};
+    ///
+    /// let fake = FakePlexTv::start().await;
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My Service", ClientIdentifier::new_random()))
+    ///     .base_url(fake.base_url())
+    ///     .retry(RetryPolicy::none())
+    ///     .build()?;
+    /// assert!(client.rate_limited_until().is_none());
+    ///
+    /// fake.rate_limit(1, Some(30)); // the next PIN request gets a 429
+    /// assert!(client.pin_login().start().await.is_err());
+    /// let alice = client.with_token("alice-token");
+    /// let until = alice.rate_limited_until().expect("a pause");
+    /// assert!(until > Instant::now() + Duration::from_secs(25));
+    /// # Ok(()) }
+    /// ```
+    pub fn rate_limited_until(&self) -> Option<std::time::Instant> {
+        let gates = &self.api.inner.settings.gates;
+        gates.paused_until().map(tokio::time::Instant::into_std)
+    }
 }
 
 impl Deref for PlexTv {
@@ -380,6 +412,10 @@ pub struct PlexTvBuilder {
     retry: RetryPolicy,
     max_response_size: u64,
     http_client: Option<reqwest::Client>,
+    /// Rate limits by host, for the hosts the caller set; `None` is off.
+    rate_limits: BTreeMap<String, Option<RateLimit>>,
+    /// The rate limit of the other hosts, if the caller set one.
+    all_hosts_rate_limit: Option<Option<RateLimit>>,
 }
 
 impl Default for PlexTvBuilder {
@@ -397,6 +433,8 @@ impl Default for PlexTvBuilder {
             retry: RetryPolicy::default(),
             max_response_size: 32 * 1024 * 1024,
             http_client: None,
+            rate_limits: BTreeMap::new(),
+            all_hosts_rate_limit: None,
         }
     }
 }
@@ -759,6 +797,66 @@ impl PlexTvBuilder {
         self
     }
 
+    /// How fast requests go to `host` (a host of the spec's servers:
+    /// `plex.tv`, `clients.plex.tv`, ...), shared by every clone and
+    /// [`with_token`](PlexTv::with_token) client; `None` switches the limit
+    /// off. On by default at [`RateLimit::default`] (5 per second, bursts
+    /// of 3), which says why, for every host left at its plex.tv address;
+    /// a host moved with [`host_url`](Self::host_url) (to a fake plex.tv or
+    /// a proxy) has no limit unless set here or with
+    /// [`all_hosts_rate_limit`](Self::all_hosts_rate_limit). Waiting for a
+    /// permit counts against the
+    /// request's [`timeout`](Self::timeout): a request that could not go in
+    /// time fails at once with [`Error::RateLimited`], without being sent.
+    /// [`build`](Self::build) refuses a host that serves no operation.
+    ///
+    /// ```
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv, RateLimit};
+    ///
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My Service", ClientIdentifier::new_random()))
+    ///     .rate_limit("plex.tv", RateLimit::per_second(8).burst(2))
+    ///     .rate_limit("clients.plex.tv", None) // no limit there
+    ///     .build()?;
+    /// # let _ = client;
+    /// let typo = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My Service", ClientIdentifier::new_random()))
+    ///     .rate_limit("plex.tvv", RateLimit::per_second(8))
+    ///     .build();
+    /// assert!(typo.is_err());
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
+    pub fn rate_limit(mut self, host: &str, limit: impl Into<Option<RateLimit>>) -> Self {
+        self.rate_limits
+            .insert(host.to_ascii_lowercase(), limit.into());
+        self
+    }
+
+    /// The same rate limit for every host, moved ones included (each host
+    /// still counts its own requests); `None` switches them all off, for a
+    /// proxy that limits by itself. Hosts set with
+    /// [`rate_limit`](Self::rate_limit) keep theirs.
+    ///
+    /// ```
+    /// use plex_tv::{ClientIdentifier, ClientIdentity, PlexTv, RateLimit};
+    ///
+    /// let unlimited = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("Tests", ClientIdentifier::new_random()))
+    ///     .all_hosts_rate_limit(None)
+    ///     .build()?;
+    /// # let _ = unlimited;
+    /// let careful = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My Service", ClientIdentifier::new_random()))
+    ///     .all_hosts_rate_limit(RateLimit::per_second(2))
+    ///     .build()?;
+    /// # let _ = careful;
+    /// # Ok::<(), plex_tv::Error>(())
+    /// ```
+    pub fn all_hosts_rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
+        self.all_hosts_rate_limit = Some(limit.into());
+        self
+    }
+
     /// Checks the settings and builds the client. Settings that cannot work
     /// (no identity, a base URL that is not `https`) are
     /// [`Error::InvalidInput`], with what to do instead.
@@ -781,6 +879,7 @@ impl PlexTvBuilder {
     pub fn build(self) -> Result<PlexTv, Error> {
         let (base_url, servers) = self.resolve_hosts()?;
         let auth_page = check_base_url(&self.auth_page, self.allow_insecure_http)?;
+        let gates = self.rate_limit_gates()?;
         let identity = self.identity.ok_or_else(|| {
             Error::invalid_input("no identity set: call PlexTvBuilder::identity(ClientIdentity::new(..)) before build()")
         })?;
@@ -805,6 +904,8 @@ impl PlexTvBuilder {
             refresh_margin: self.refresh_margin,
             key_cache: Arc::default(),
             auth_page,
+            gates: Arc::new(gates),
+            timeout: self.timeout,
         };
         let shared = Shared {
             settings: Arc::new(settings),
@@ -827,17 +928,7 @@ impl PlexTvBuilder {
     /// path, or the server URL itself.
     fn resolve_hosts(&self) -> Result<(String, ServerBases), Error> {
         let servers = spec::servers();
-        if let Some(unknown) = self
-            .hosts
-            .keys()
-            .find(|host| !servers.iter().any(|s| host_of(s) == host.as_str()))
-        {
-            let known: Vec<&str> = servers.iter().map(|s| host_of(s)).collect();
-            return Err(Error::invalid_input(format!(
-                "no operation is served by {unknown:?}; the hosts are {}",
-                known.join(", ")
-            )));
-        }
+        check_hosts(self.hosts.keys())?;
         let base_of = |server: &str| -> Result<String, Error> {
             match self.hosts.get(host_of(server)) {
                 Some(url) => {
@@ -853,6 +944,39 @@ impl PlexTvBuilder {
             .map(|server| Ok((*server, base_of(server)?)))
             .collect::<Result<_, Error>>()?;
         Ok((default, others))
+    }
+}
+
+impl PlexTvBuilder {
+    /// Each host's gate, with the rate limit set for it, else the one set
+    /// for all hosts, else the default: plex.tv's own hosts get
+    /// [`RateLimit::default`], a host moved elsewhere (a fake, a proxy)
+    /// none. A host that serves no operation is refused, as with `host_url`.
+    fn rate_limit_gates(&self) -> Result<Gates, Error> {
+        check_hosts(self.rate_limits.keys())?;
+        Ok(Gates::new(|host| {
+            let default = || (!self.hosts.contains_key(host)).then(RateLimit::default);
+            self.rate_limits
+                .get(host)
+                .copied()
+                .or(self.all_hosts_rate_limit)
+                .unwrap_or_else(default)
+        }))
+    }
+}
+
+/// Refuses hosts that serve no operation of the spec (a typo, usually).
+fn check_hosts<'a>(mut hosts: impl Iterator<Item = &'a String>) -> Result<(), Error> {
+    let servers = spec::servers();
+    match hosts.find(|host| !servers.iter().any(|s| host_of(s) == host.as_str())) {
+        None => Ok(()),
+        Some(unknown) => {
+            let known: Vec<&str> = servers.iter().map(|s| host_of(s)).collect();
+            Err(Error::invalid_input(format!(
+                "no operation is served by {unknown:?}; the hosts are {}",
+                known.join(", ")
+            )))
+        }
     }
 }
 
@@ -991,6 +1115,60 @@ mod tests {
         let mut headers = HeaderMap::new();
         let error = shared(Some("bad\ntoken")).apply(&mut headers).unwrap_err();
         assert!(!error.contains("bad"), "{error}");
+    }
+
+    fn limit_of(client: &PlexTv, host: &str) -> Option<RateLimit> {
+        client.api.inner.gates().for_host(host).unwrap().limit()
+    }
+
+    #[test]
+    fn plex_tv_hosts_are_rate_limited_by_default_and_moved_hosts_are_not() {
+        let builder = || {
+            PlexTv::builder().identity(ClientIdentity::new("App", ClientIdentifier::new_random()))
+        };
+        let default = builder().build().unwrap();
+        assert_eq!(limit_of(&default, "plex.tv"), Some(RateLimit::default()));
+        assert_eq!(
+            limit_of(&default, "clients.plex.tv"),
+            Some(RateLimit::default())
+        );
+
+        let moved = builder().base_url("http://127.0.0.1:1").build().unwrap();
+        assert_eq!(limit_of(&moved, "plex.tv"), None);
+        assert_eq!(
+            limit_of(&moved, "clients.plex.tv"),
+            Some(RateLimit::default())
+        );
+
+        let nine = RateLimit::per_second(9);
+        let all = builder()
+            .all_hosts_url("http://127.0.0.1:1")
+            .all_hosts_rate_limit(nine)
+            .rate_limit("clients.plex.tv", None)
+            .build()
+            .unwrap();
+        assert_eq!(limit_of(&all, "plex.tv"), Some(nine));
+        assert_eq!(limit_of(&all, "clients.plex.tv"), None);
+
+        let off = builder().rate_limit("PLEX.TV", None).build().unwrap();
+        assert_eq!(limit_of(&off, "plex.tv"), None);
+    }
+
+    #[test]
+    fn every_clone_shares_the_gates() {
+        let client = PlexTv::builder()
+            .identity(ClientIdentity::new("App", ClientIdentifier::new_random()))
+            .build()
+            .unwrap();
+        let gates = &client.api.inner.settings.gates;
+        for other in [
+            client.with_token("a"),
+            client.without_token(),
+            client.clone(),
+            client.with_retry(RetryPolicy::none()),
+        ] {
+            assert!(Arc::ptr_eq(gates, &other.api.inner.settings.gates));
+        }
     }
 
     #[test]

@@ -12,8 +12,8 @@ use reqwest::{
 };
 
 use crate::{
-    client::X_PLEX_TOKEN, generated::Client, jwt::KeyCache, refresh::DeviceSession, spec,
-    token::TokenHeader, ClientIdentity, RetryPolicy,
+    client::X_PLEX_TOKEN, generated::Client, jwt::KeyCache, rate_limit::Gates,
+    refresh::DeviceSession, spec, token::TokenHeader, ClientIdentity, RetryPolicy,
 };
 
 /// progenitor adds `api-version: <info.version>` to every request; plex.tv
@@ -64,6 +64,11 @@ pub(crate) struct Settings {
     pub(crate) key_cache: Arc<KeyCache>,
     /// The hosted sign-in page that PIN sign-in sends users to.
     pub(crate) auth_page: String,
+    /// Each host's rate limit and shared pause: one per client, kept by
+    /// every copy of these settings.
+    pub(crate) gates: Arc<Gates>,
+    /// The request timeout, which waiting at a gate counts against.
+    pub(crate) timeout: Duration,
 }
 
 impl Settings {
@@ -139,6 +144,14 @@ impl Shared {
     pub(crate) fn max_response_size(&self) -> u64 {
         self.settings.max_response_size
     }
+
+    pub(crate) fn gates(&self) -> &Gates {
+        &self.settings.gates
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.settings.timeout
+    }
 }
 
 impl fmt::Debug for Shared {
@@ -149,6 +162,7 @@ impl fmt::Debug for Shared {
             .field("device_key", &self.device.as_ref().map(|d| d.key()))
             .field("retry", &self.settings.retry)
             .field("max_response_size", &self.settings.max_response_size)
+            .field("rate_limits", &self.settings.gates)
             .finish()
     }
 }

@@ -36,7 +36,7 @@
 //! ```
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, VecDeque},
     sync::{Arc, Mutex, MutexGuard},
     time::{Duration, Instant},
 };
@@ -111,6 +111,8 @@ pub struct RecordedRequest {
     pub client_identifier: Option<String>,
     /// Whether it carried an `X-Plex-Token`.
     pub had_token: bool,
+    /// The status the fake answered with (`429` when rate-limited).
+    pub status: u16,
 }
 
 /// A fake plex.tv. Dropping it stops the server.
@@ -151,6 +153,7 @@ struct State {
     pin_lifetime: Duration,
     rate_limited: u32,
     retry_after: Option<u64>,
+    per_second: Option<PerSecond>,
     failing: u32,
     failure_status: u16,
     user: Value,
@@ -415,6 +418,41 @@ impl FakePlexTv {
         state.retry_after = retry_after;
     }
 
+    /// Limits every route to `requests` per second, as plex.tv does: a
+    /// request that would make more than `requests` in the last second is
+    /// answered 429 with code 1003 ("API rate limit exceeded"), and
+    /// `Retry-After` in seconds when given; it does not count towards the
+    /// limit. `None` lifts the limit. [`requests`](Self::requests) tells
+    /// which ones were turned away ([`RecordedRequest::status`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plex_tv::Error> {
+    /// use plex_tv::{testing::FakePlexTv, ClientIdentifier, ClientIdentity, PlexTv, RetryPolicy};
+    ///
+    /// let fake = FakePlexTv::start().await;
+    /// fake.limit_per_second(Some(2), Some(1));
+    /// let client = PlexTv::builder()
+    ///     .identity(ClientIdentity::new("My Service", ClientIdentifier::new_random()))
+    ///     .base_url(fake.base_url())
+    ///     .token(fake.token())
+    ///     .all_hosts_rate_limit(None) // no limit of the client's own
+    ///     .retry(RetryPolicy::none())
+    ///     .build()?;
+    /// let results = futures_util::future::join_all((0..3).map(|_| client.get_user().send())).await;
+    /// let limited = results.into_iter().filter(|result| result.is_err()).count();
+    /// assert_eq!(limited, 1);
+    /// assert_eq!(fake.requests().iter().filter(|r| r.status == 429).count(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn limit_per_second(&self, requests: Option<u32>, retry_after: Option<u64>) {
+        self.state().per_second = requests.map(|requests| PerSecond {
+            requests,
+            retry_after,
+            accepted: VecDeque::new(),
+        });
+    }
+
     /// The next `count` PIN polls fail with `status` (500, 503, ...) and an
     /// HTML page, as plex.tv does during an outage.
     ///
@@ -610,7 +648,13 @@ impl FakePlexTv {
                     then.respond_with(move |request| {
                         let mut state = lock(&state);
                         state.record(request);
-                        handler(&mut state, request)
+                        let response = state
+                            .over_rate()
+                            .unwrap_or_else(|| handler(&mut state, request));
+                        if let Some(last) = state.requests.last_mut() {
+                            last.status = response.status.unwrap_or(200);
+                        }
+                        response
                     });
                 })
                 .await;
@@ -646,6 +690,7 @@ impl State {
             pin_lifetime: Duration::from_secs(1800),
             rate_limited: 0,
             retry_after: None,
+            per_second: None,
             failing: 0,
             failure_status: 503,
             user: default_user(),
@@ -666,7 +711,26 @@ impl State {
             path: request.uri().path().to_owned(),
             client_identifier: header(&headers, "x-plex-client-identifier"),
             had_token: headers.contains_key("x-plex-token"),
+            status: 0,
         });
+    }
+
+    /// Answers 429 to a request past the per-second limit, if one is set.
+    fn over_rate(&mut self) -> Option<HttpMockResponse> {
+        let limit = self.per_second.as_mut()?;
+        let now = Instant::now();
+        while limit
+            .accepted
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(1))
+        {
+            limit.accepted.pop_front();
+        }
+        if limit.accepted.len() < limit.requests as usize {
+            limit.accepted.push_back(now);
+            return None;
+        }
+        Some(too_many_requests(limit.retry_after))
     }
 
     /// The classic token, or a plex.tv JWT this fake issued that is neither
@@ -685,18 +749,29 @@ impl State {
             return None;
         }
         self.rate_limited -= 1;
-        let mut response = HttpMockResponse::builder()
-            .status(429)
-            .header("content-type", "application/json");
-        if let Some(seconds) = self.retry_after {
-            response = response.header("retry-after", seconds.to_string());
-        }
-        Some(
-            response
-                .body(error_body(429, 1003, "Too many requests"))
-                .build(),
-        )
+        Some(too_many_requests(self.retry_after))
     }
+}
+
+/// A limit of [`FakePlexTv::limit_per_second`]: the requests it let through
+/// in the last second.
+struct PerSecond {
+    requests: u32,
+    retry_after: Option<u64>,
+    accepted: VecDeque<Instant>,
+}
+
+/// plex.tv's 429: code 1003, `Retry-After` in seconds when given.
+fn too_many_requests(retry_after: Option<u64>) -> HttpMockResponse {
+    let mut response = HttpMockResponse::builder()
+        .status(429)
+        .header("content-type", "application/json");
+    if let Some(seconds) = retry_after {
+        response = response.header("retry-after", seconds.to_string());
+    }
+    response
+        .body(error_body(429, 1003, "API rate limit exceeded"))
+        .build()
 }
 
 fn header(headers: &http::HeaderMap, name: &str) -> Option<String> {

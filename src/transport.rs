@@ -15,7 +15,8 @@ use tracing::{field, Instrument};
 
 use crate::{
     client::Shared,
-    retry::{classify_error, classify_status, Retry},
+    rate_limit::{Denied, Gate},
+    retry::{classify_error, classify_status, retry_after, Retry},
     server_text::{server_text, Secrets},
     types::ErrorResponse,
 };
@@ -81,7 +82,8 @@ pub(crate) async fn execute(
     };
     async move {
         let started = Instant::now();
-        let (result, attempts) = send_with_retries(client, shared, request).await;
+        let gate = shared.gates().for_operation(info.operation_id);
+        let (result, attempts) = send_with_retries(client, shared, request, gate).await;
         let span = tracing::Span::current();
         span.record("attempts", attempts);
         span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -159,6 +161,7 @@ async fn send_with_retries(
     client: &reqwest::Client,
     shared: &Shared,
     mut request: Request,
+    gate: Option<&Gate>,
 ) -> (reqwest::Result<Response>, u32) {
     let policy = shared.retry_policy();
     // `checked_add`: `Instant + Duration` panics on overflow, and both
@@ -168,11 +171,18 @@ async fn send_with_retries(
     let method = request.method().clone();
     let mut delays = policy.delays();
     let mut attempt = 1;
+    let timeouts = Timeouts::of(&request, shared);
     loop {
+        // Every send, retries too, passes the host's rate limit and pause.
+        let retry_deadline = deadline.filter(|_| attempt > 1);
+        if let Err(denied) = pass_gate(gate, &mut request, &timeouts, retry_deadline).await {
+            return (Ok(denied.response(request.url())), attempt - 1);
+        }
         // Bodies here are bytes or forms, so a copy exists; without one
         // (a stream) the request is sent once.
         let copy = request.try_clone();
         let result = send_following_redirects(client, request, copy.as_ref()).await;
+        pause_on_429(gate, &result, policy.elapsed_limit());
         let asked = match classify(&method, &result) {
             Retry::No => return (result, attempt),
             Retry::After(asked) => asked,
@@ -195,6 +205,69 @@ async fn send_with_retries(
         tokio::time::sleep(wait).await;
         request = next;
         attempt += 1;
+    }
+}
+
+/// A send's timeout: the request's own, else the client's.
+struct Timeouts {
+    own: Option<std::time::Duration>,
+    budget: std::time::Duration,
+}
+
+impl Timeouts {
+    fn of(request: &Request, shared: &Shared) -> Timeouts {
+        let own = request.timeout().copied();
+        Timeouts {
+            own,
+            budget: own.unwrap_or(shared.timeout()),
+        }
+    }
+}
+
+/// Waits at the host's gate (see `crate::rate_limit`), within the send's
+/// timeout and, for a retry, the retry policy's deadline. The wait counts
+/// against the timeout: the send gets what is left of it.
+async fn pass_gate(
+    gate: Option<&Gate>,
+    request: &mut Request,
+    timeouts: &Timeouts,
+    retry_deadline: Option<Instant>,
+) -> Result<(), Denied> {
+    let Some(gate) = gate else {
+        return Ok(());
+    };
+    let budget = retry_deadline.map_or(timeouts.budget, |deadline| {
+        timeouts
+            .budget
+            .min(deadline.saturating_duration_since(Instant::now()))
+    });
+    let waited = gate.admit(budget).await?;
+    if waited.is_zero() {
+        // A retry's copy may carry the timeout its first send was left.
+        if request.timeout() != timeouts.own.as_ref() {
+            *request.timeout_mut() = timeouts.own;
+        }
+        return Ok(());
+    }
+    let left = timeouts.budget.saturating_sub(waited);
+    if left.is_zero() {
+        return Err(Denied { retry_after: None });
+    }
+    *request.timeout_mut() = Some(left);
+    Ok(())
+}
+
+/// A 429 pauses every request to the host, for as long as it asked within
+/// the retry policy's `max_elapsed`.
+fn pause_on_429(
+    gate: Option<&Gate>,
+    result: &reqwest::Result<Response>,
+    bound: std::time::Duration,
+) {
+    if let (Some(gate), Ok(response)) = (gate, result) {
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            gate.pause(retry_after(response.headers()), bound);
+        }
     }
 }
 

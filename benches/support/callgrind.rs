@@ -116,7 +116,7 @@ pub fn report() {
 }
 
 /// The instructions the main thread of `exe --callgrind-drive MODE N` ran.
-fn count(exe: &Path, dir: &Path, mode: &str, calls: usize) -> Result<u64, String> {
+pub fn count(exe: &Path, dir: &Path, mode: &str, calls: usize) -> Result<u64, String> {
     let out: PathBuf = dir.join(format!("cg.{mode}.{calls}"));
     let status = Command::new("valgrind")
         .arg("--tool=callgrind")

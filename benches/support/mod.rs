@@ -9,7 +9,10 @@ use std::{
     collections::HashMap,
     convert::Infallible,
     net::SocketAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
 
@@ -58,6 +61,9 @@ impl Bodies {
 /// clock and callgrind both count the client's thread only).
 pub struct Server {
     addr: SocketAddr,
+    /// Read by the many_users bench only.
+    #[allow(dead_code)]
+    connections: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -70,6 +76,8 @@ impl Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         listener.set_nonblocking(true).expect("non-blocking");
         let addr = listener.local_addr().expect("local address");
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = Arc::clone(&connections);
         std::thread::Builder::new()
             .name("bench-server".into())
             .spawn(move || {
@@ -77,23 +85,34 @@ impl Server {
                     .enable_all()
                     .build()
                     .expect("server runtime");
-                runtime.block_on(serve(listener, routes));
+                runtime.block_on(serve(listener, routes, accepted));
             })
             .expect("server thread");
-        Server { addr }
+        Server { addr, connections }
     }
 
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// The connections accepted so far.
+    #[allow(dead_code)]
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
 }
 
-async fn serve(listener: std::net::TcpListener, routes: Arc<HashMap<&'static str, Bytes>>) {
+async fn serve(
+    listener: std::net::TcpListener,
+    routes: Arc<HashMap<&'static str, Bytes>>,
+    accepted: Arc<AtomicUsize>,
+) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        accepted.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
         let routes = Arc::clone(&routes);
         tokio::spawn(async move {
