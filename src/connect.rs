@@ -214,14 +214,7 @@ impl PlexTv {
     /// [`Error::ServerUnreachable`] when no candidate answers, and the
     /// errors of `get_resources`.
     pub async fn connect(&self, machine_identifier: &str) -> Result<ServerConnection, Error> {
-        let resources = self
-            .get_resources()
-            .include_https(1)
-            .include_relay(1)
-            .include_i_pv6(1)
-            .send()
-            .await?
-            .into_inner();
+        let resources = self.every_resource().await?;
         let resource = resources
             .iter()
             .find(|r| r.client_identifier == machine_identifier && provides_server(r))
@@ -263,6 +256,21 @@ impl PlexTv {
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
             timeout: DEFAULT_CONNECT_TIMEOUT,
         }
+    }
+}
+
+impl PlexTv {
+    /// The account's resources with every kind of connection (https, relay,
+    /// IPv6), as choosing among them needs.
+    pub(crate) async fn every_resource(&self) -> Result<Vec<Resource>, Error> {
+        Ok(self
+            .get_resources()
+            .include_https(1)
+            .include_relay(1)
+            .include_i_pv6(1)
+            .send()
+            .await?
+            .into_inner())
     }
 }
 

@@ -84,15 +84,8 @@ impl PlexTv {
         machine_identifier: &str,
     ) -> Result<Token, Error> {
         let user = self.sign_in_as_home_user(user_uuid, pin).await?;
-        let resources = user
-            .get_resources()
-            .include_https(1)
-            .include_relay(1)
-            .include_i_pv6(1)
-            .send()
+        user.every_resource()
             .await?
-            .into_inner();
-        resources
             .into_iter()
             .find(|r| r.client_identifier == machine_identifier)
             .and_then(|r| r.access_token.filter(|t| !t.is_empty()))

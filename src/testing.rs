@@ -905,6 +905,11 @@ fn link_pin(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
+    approve_code(state, &code)
+}
+
+/// Approves the unexpired PIN with this code: 204, or 404 with code 1020.
+fn approve_code(state: &mut State, code: &str) -> HttpMockResponse {
     match state
         .pins
         .values_mut()

@@ -7,7 +7,7 @@
 
 use httpmock::{HttpMockRequest, HttpMockResponse};
 
-use super::{error, FakePlexTv, State};
+use super::{FakePlexTv, State};
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="en">
@@ -55,17 +55,7 @@ pub(super) fn approve(state: &mut State, request: &HttpMockRequest) -> HttpMockR
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v)
         .unwrap_or_default();
-    match state
-        .pins
-        .values_mut()
-        .find(|pin| pin.code == code && !pin.is_expired())
-    {
-        Some(pin) => {
-            pin.approved = true;
-            HttpMockResponse::builder().status(204).build()
-        }
-        None => error(404, 1020, "Code not found or expired"),
-    }
+    super::approve_code(state, &code)
 }
 
 impl FakePlexTv {
