@@ -24,6 +24,9 @@ pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(4);
 /// [`Connect::timeout`] says otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most of an `/identity` answer a probe reads.
+const MAX_IDENTITY_BODY: usize = 64 * 1024;
+
 /// Where a connection leads, best first: the local network, the internet,
 /// Plex's relay (bandwidth-limited, a last resort).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -441,10 +444,21 @@ impl Connect<'_> {
             if status != StatusCode::OK {
                 return Err(ProbeOutcome::Status(status.as_u16()));
             }
-            let body = response
-                .bytes()
+            // An `/identity` answer is a few hundred bytes: read no more
+            // than enough of whatever a server sends.
+            let mut response = response;
+            let mut body = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
                 .await
-                .map_err(|e| classify(&e, candidate.secure))?;
+                .map_err(|e| classify(&e, candidate.secure))?
+            {
+                body.extend_from_slice(&chunk);
+                if body.len() > MAX_IDENTITY_BODY {
+                    body.truncate(MAX_IDENTITY_BODY);
+                    break;
+                }
+            }
             Ok(body)
         };
         match tokio::time::timeout(self.probe_timeout, sent).await {

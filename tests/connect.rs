@@ -186,6 +186,34 @@ async fn refused_bad_tls_wrong_server_and_errors_are_told_apart() {
 }
 
 #[tokio::test]
+async fn a_server_that_never_stops_sending_is_bounded() {
+    // An endless body: the probe reads a bounded start of it and decides.
+    let endless = RawServer::start(|_, _| {
+        vec![Step::Trickle {
+            head: b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n".to_vec(),
+            piece: vec![b' '; 16 * 1024],
+            every: Duration::from_millis(1),
+        }]
+    })
+    .await;
+    let resource = resource(vec![connection(&endless.url(), true)]);
+    let started = Instant::now();
+    let server = client()
+        .connect_to(&resource)
+        .probe_timeout(Duration::from_secs(3))
+        .send()
+        .await
+        .unwrap();
+    // No machine identifier in a body of spaces: taken as it is.
+    assert_eq!(server.url, endless.url());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn probes_carry_the_identity_and_the_server_token_and_follow_no_redirect() {
     let server = RawServer::start(|request, _| {
         if request.path() == "/identity" {
