@@ -114,11 +114,7 @@ pub(super) fn list_v1(state: &mut State, request: &HttpMockRequest) -> HttpMockR
             .body("<errors><error>Invalid token</error></errors>")
             .build();
     }
-    let escape = |text: &str| {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('"', "&quot;")
-    };
+    let escape = super::sharing::attr;
     let mut users = String::from(
         "  <User id=\"4294967297\" uuid=\"f4e3d2c1b0a99887\" admin=\"1\" guest=\"0\" restricted=\"0\" hasPassword=\"1\" protected=\"0\" title=\"fake-user\" username=\"fake-user\" email=\"fake-user@example.com\" thumb=\"https://plex.tv/users/f4e3d2c1b0a99887/avatar\"/>\n",
     );
@@ -268,22 +264,28 @@ pub(super) fn remove(state: &mut State, request: &HttpMockRequest) -> HttpMockRe
     if !state.authorized(request) {
         return error(401, 1001, "User could not be authenticated");
     }
-    let id = request
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .and_then(|id| id.parse::<i64>().ok());
+    let id = last_id(request, "");
     let before = state.home.users.len();
     state.home.users.retain(|u| Some(u.id) != id);
-    if state.home.users.len() == before {
+    removed(state.home.users.len() < before, 204)
+}
+
+/// The id that ends the request's path, before `suffix` (`.xml`).
+fn last_id(request: &HttpMockRequest, suffix: &str) -> Option<i64> {
+    let last = request.uri().path().rsplit('/').next()?.to_owned();
+    last.strip_suffix(suffix)?.parse().ok()
+}
+
+/// The answer to a DELETE: `status` when something was removed, else 404.
+fn removed(found: bool, status: u16) -> HttpMockResponse {
+    if !found {
         return error(
             404,
             1002,
             "The requested resource or endpoint could not be found",
         );
     }
-    HttpMockResponse::builder().status(204).build()
+    HttpMockResponse::builder().status(status).build()
 }
 
 pub(super) fn devices(state: &mut State, request: &HttpMockRequest) -> HttpMockResponse {
@@ -298,23 +300,10 @@ pub(super) fn delete_device(state: &mut State, request: &HttpMockRequest) -> Htt
     if !state.authorized(request) {
         return error(401, 1001, "User could not be authenticated");
     }
-    let id = request
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .and_then(|last| last.strip_suffix(".xml"))
-        .and_then(|id| id.parse::<i64>().ok());
+    let id = last_id(request, ".xml");
     let before = state.home.devices.len();
     state.home.devices.retain(|d| d["id"].as_i64() != id);
-    if state.home.devices.len() == before {
-        return error(
-            404,
-            1002,
-            "The requested resource or endpoint could not be found",
-        );
-    }
-    HttpMockResponse::builder().status(200).build()
+    removed(state.home.devices.len() < before, 200)
 }
 
 /// A loopback "media server" from [`FakePlexTv::start_media_server`].

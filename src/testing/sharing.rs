@@ -591,7 +591,7 @@ fn server_xml(state: &State, me: i64, mid: &str) -> HttpMockResponse {
 }
 
 /// Escapes text for an XML attribute.
-fn attr(text: &str) -> String {
+pub(super) fn attr(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")
