@@ -7,8 +7,6 @@
 
 use std::{
     fmt,
-    fs::File,
-    io::{self, Read},
     path::Path,
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
@@ -24,7 +22,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     jws,
-    private_file::{self, Existing},
+    private_file::{self, Contents, Existing},
     types, ClientIdentifier, Error, Token,
 };
 
@@ -148,20 +146,15 @@ impl DeviceKey {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load_or_create(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        match Self::load(path) {
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
-            other => return other,
-        }
-        let key = Self::generate();
-        match private_file::write(path, &key.to_pem()?, Existing::Keep) {
-            Ok(()) => Ok(key),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
-            Err(source) => Err(Error::io(
-                format!("cannot create {}", path.display()),
-                source,
-            )),
-        }
+        private_file::load_or_create(
+            path.as_ref(),
+            |path| Self::load(path),
+            || {
+                let key = Self::generate();
+                let pem = key.to_pem()?;
+                Ok((key, pem))
+            },
+        )
     }
 
     /// Reads a key saved by [`save`](Self::save) (or any PKCS#8 PEM Ed25519
@@ -178,21 +171,17 @@ impl DeviceKey {
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let mut text = Zeroizing::new(String::new());
-        let read = File::open(path)
-            .and_then(|file| file.take(MAX_KEY_FILE_LEN + 1).read_to_string(&mut text));
         let invalid = |reason: &str| Error::InvalidKeyFile {
             path: path.to_path_buf(),
             reason: reason.to_owned(),
         };
-        match read {
-            Ok(len) if len as u64 > MAX_KEY_FILE_LEN => Err(invalid("the file is too large")),
-            Ok(_) => SigningKey::from_pkcs8_pem(text.trim())
+        match private_file::read(path, MAX_KEY_FILE_LEN)? {
+            Contents::Text(text) => SigningKey::from_pkcs8_pem(text.trim())
                 .map(Self::from_signing_key)
                 // The parser's message never quotes the key material.
                 .map_err(|e| invalid(&format!("not a PKCS#8 PEM Ed25519 private key: {e}"))),
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => Err(invalid("not a text file")),
-            Err(source) => Err(Error::io(format!("cannot read {}", path.display()), source)),
+            Contents::TooLarge => Err(invalid("the file is too large")),
+            Contents::NotText => Err(invalid("not a text file")),
         }
     }
 

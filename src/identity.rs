@@ -4,18 +4,13 @@
 //! and e-mails the user about new ones, so the identifier must stay the same
 //! across runs: use [`ClientIdentifier::load_or_create`].
 
-use std::{
-    fmt,
-    fs::File,
-    io::{self, Read},
-    path::Path,
-    str::FromStr,
-};
+use std::{fmt, path::Path, str::FromStr};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use zeroize::Zeroizing;
 
 use crate::{
-    private_file::{self, Existing},
+    private_file::{self, Contents},
     Error,
 };
 
@@ -77,46 +72,24 @@ impl ClientIdentifier {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load_or_create(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        match Self::load(path) {
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
-            other => return other,
-        }
-        let candidate = Self::new_random();
-        match private_file::write(path, &format!("{}\n", candidate.0), Existing::Keep) {
-            Ok(()) => Ok(candidate),
-            // Another process created it first: theirs is the identifier.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
-            Err(source) => Err(Error::io(
-                format!("cannot create {}", path.display()),
-                source,
-            )),
-        }
+        private_file::load_or_create(path.as_ref(), Self::load, || {
+            let identifier = Self::new_random();
+            let contents = Zeroizing::new(format!("{}\n", identifier.0));
+            Ok((identifier, contents))
+        })
     }
 
     fn load(path: &Path) -> Result<Self, Error> {
-        let mut text = String::new();
-        let read = File::open(path).and_then(|file| {
-            // Bounded read: a huge file is not an identifier, and must not
-            // be pulled into memory to find that out. The bound leaves room
-            // for surrounding whitespace, and a file that fills it is
-            // refused rather than cut to a valid-looking prefix.
-            file.take(MAX_FILE_LEN + 1).read_to_string(&mut text)
-        });
-        let not_an_identifier = || {
+        let refused = |what: &str| {
             Error::invalid_input(format!(
-                "{} does not hold a client identifier; delete it to create a new one",
+                "{} {what} a client identifier; delete it to create a new one",
                 path.display()
             ))
         };
-        match read {
-            Ok(length) if length as u64 > MAX_FILE_LEN => Err(not_an_identifier()),
-            Ok(_) => text.trim().parse().map_err(|_| not_an_identifier()),
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => Err(Error::invalid_input(format!(
-                "{} is not a text file holding a client identifier; delete it to create a new one",
-                path.display()
-            ))),
-            Err(source) => Err(Error::io(format!("cannot read {}", path.display()), source)),
+        match private_file::read(path, MAX_FILE_LEN)? {
+            Contents::Text(text) => text.trim().parse().map_err(|_| refused("does not hold")),
+            Contents::TooLarge => Err(refused("does not hold")),
+            Contents::NotText => Err(refused("is not a text file holding")),
         }
     }
 
@@ -185,6 +158,33 @@ pub struct ClientIdentity {
     provides: Option<String>,
     language: Option<String>,
 }
+
+/// How one identity field is named: as a header, and in the hosted sign-in
+/// page's `context[device][...]` (where the identifier has no place).
+struct Field {
+    header: &'static str,
+    context: Option<&'static str>,
+}
+
+const fn field(header: &'static str, context: Option<&'static str>) -> Field {
+    Field { header, context }
+}
+
+/// The one table of identity names, in the order headers are listed; the
+/// values come from [`ClientIdentity::fields`], in the same order.
+const FIELDS: [Field; 11] = [
+    field("X-Plex-Product", Some("product")),
+    field("X-Plex-Client-Identifier", None),
+    field("X-Plex-Device-Name", Some("deviceName")),
+    field("X-Plex-Version", Some("version")),
+    field("X-Plex-Platform", Some("platform")),
+    field("X-Plex-Platform-Version", Some("platformVersion")),
+    field("X-Plex-Device", Some("device")),
+    field("X-Plex-Model", Some("model")),
+    field("X-Plex-Device-Vendor", Some("vendor")),
+    field("X-Plex-Provides", Some("provides")),
+    field("X-Plex-Language", Some("language")),
+];
 
 macro_rules! optional_fields {
     ($($(#[$doc:meta])* $field:ident),* $(,)?) => {
@@ -356,57 +356,34 @@ impl ClientIdentity {
     /// # Ok::<(), plex_tv::Error>(())
     /// ```
     pub fn headers(&self) -> Vec<(&'static str, &str)> {
-        let optional = [
-            ("X-Plex-Version", &self.version),
-            ("X-Plex-Platform", &self.platform),
-            ("X-Plex-Platform-Version", &self.platform_version),
-            ("X-Plex-Device", &self.device),
-            ("X-Plex-Model", &self.model),
-            ("X-Plex-Device-Vendor", &self.vendor),
-            ("X-Plex-Provides", &self.provides),
-            ("X-Plex-Language", &self.language),
-        ];
-        let mut headers = vec![
-            ("X-Plex-Product", self.product.as_str()),
-            ("X-Plex-Client-Identifier", self.client_identifier.as_str()),
-            (
-                "X-Plex-Device-Name",
-                self.device_name.as_deref().unwrap_or(&self.product),
-            ),
-        ];
-        headers.extend(
-            optional
-                .iter()
-                .filter_map(|(name, value)| Some((*name, value.as_deref()?))),
-        );
-        headers
+        self.fields()
+            .filter_map(|(field, value)| Some((field.header, value?)))
+            .collect()
     }
 
     /// The values the hosted sign-in page shows as `context[device][...]`.
     pub(crate) fn device_context(&self) -> Vec<(&'static str, &str)> {
-        let optional = [
-            ("version", &self.version),
-            ("platform", &self.platform),
-            ("platformVersion", &self.platform_version),
-            ("device", &self.device),
-            ("model", &self.model),
-            ("vendor", &self.vendor),
-            ("provides", &self.provides),
-            ("language", &self.language),
+        self.fields()
+            .filter_map(|(field, value)| Some((field.context?, value?)))
+            .collect()
+    }
+
+    /// Every field with its value (`None` when unset), in [`FIELDS`]' order.
+    fn fields(&self) -> impl Iterator<Item = (&'static Field, Option<&str>)> {
+        let values = [
+            Some(self.product.as_str()),
+            Some(self.client_identifier.as_str()),
+            Some(self.device_name.as_deref().unwrap_or(&self.product)),
+            self.version.as_deref(),
+            self.platform.as_deref(),
+            self.platform_version.as_deref(),
+            self.device.as_deref(),
+            self.model.as_deref(),
+            self.vendor.as_deref(),
+            self.provides.as_deref(),
+            self.language.as_deref(),
         ];
-        let mut context = vec![
-            ("product", self.product.as_str()),
-            (
-                "deviceName",
-                self.device_name.as_deref().unwrap_or(&self.product),
-            ),
-        ];
-        context.extend(
-            optional
-                .iter()
-                .filter_map(|(name, value)| Some((*name, value.as_deref()?))),
-        );
-        context
+        FIELDS.iter().zip(values)
     }
 
     /// The headers, checked once so that every request can reuse them.
