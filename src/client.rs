@@ -17,7 +17,7 @@ use crate::{
     refresh::DeviceSession,
     spec::{self, host_of},
     token::TokenHeader,
-    ClientIdentity, DeviceKey, Error, RateLimit, RetryPolicy, Token,
+    transport, ClientIdentity, DeviceKey, Error, RateLimit, RetryPolicy, Token,
 };
 
 /// The default plex.tv address, used unless
@@ -43,8 +43,6 @@ pub const DEFAULT_BASE_URL: &str = "https://plex.tv";
 /// # Ok::<(), plex_tv::Error>(())
 /// ```
 pub const DEFAULT_CLIENTS_BASE_URL: &str = "https://clients.plex.tv";
-
-pub(crate) const X_PLEX_TOKEN: HeaderName = HeaderName::from_static("x-plex-token");
 
 /// A plex.tv client: every generated operation, with this crate's identity
 /// headers, token, retries, timeouts and limits.
@@ -151,7 +149,7 @@ impl PlexTv {
     /// The same client with another retry policy (its own settings, the same
     /// connection pool).
     pub(crate) fn with_retry(&self, retry: RetryPolicy) -> PlexTv {
-        self.with_settings(|settings| settings.retry = retry)
+        self.with_settings(|settings| settings.transport.retry = retry)
     }
 
     /// The same client sending `value` as the default of identity header
@@ -234,11 +232,6 @@ impl PlexTv {
     /// ```
     pub fn identity(&self) -> &ClientIdentity {
         &self.api.inner.settings.identity
-    }
-
-    /// The hosted sign-in page PIN sign-in points to.
-    pub(crate) fn auth_page(&self) -> &str {
-        &self.api.inner.settings.auth_page
     }
 
     /// The identity headers every request carries (never the token).
@@ -359,7 +352,7 @@ impl PlexTv {
     /// # Ok(()) }
     /// ```
     pub fn rate_limited_until(&self) -> Option<std::time::Instant> {
-        let gates = &self.api.inner.settings.gates;
+        let gates = &self.api.inner.settings.transport.gates;
         gates.paused_until().map(tokio::time::Instant::into_std)
     }
 }
@@ -405,7 +398,7 @@ pub struct PlexTvBuilder {
     hosts: BTreeMap<String, String>,
     device_key: Option<DeviceKey>,
     refresh_margin: Duration,
-    auth_page: String,
+    auth_page: Option<String>,
     allow_insecure_http: bool,
     timeout: Duration,
     connect_timeout: Duration,
@@ -426,7 +419,7 @@ impl Default for PlexTvBuilder {
             hosts: BTreeMap::new(),
             device_key: None,
             refresh_margin: crate::refresh::DEFAULT_REFRESH_MARGIN,
-            auth_page: crate::pin::AUTH_PAGE.into(),
+            auth_page: None,
             allow_insecure_http: false,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
@@ -659,7 +652,7 @@ impl PlexTvBuilder {
     /// # Ok(()) }
     /// ```
     pub fn auth_page_url(mut self, url: impl Into<String>) -> Self {
-        self.auth_page = url.into();
+        self.auth_page = Some(url.into());
         self
     }
 
@@ -878,7 +871,9 @@ impl PlexTvBuilder {
     /// ```
     pub fn build(self) -> Result<PlexTv, Error> {
         let (base_url, servers) = self.resolve_hosts()?;
-        let auth_page = check_base_url(&self.auth_page, self.allow_insecure_http)?;
+        let auth_page = (self.auth_page.as_deref())
+            .map(|page| check_base_url(page, self.allow_insecure_http))
+            .transpose()?;
         let gates = self.rate_limit_gates()?;
         let identity = self.identity.ok_or_else(|| {
             Error::invalid_input("no identity set: call PlexTvBuilder::identity(ClientIdentity::new(..)) before build()")
@@ -897,15 +892,17 @@ impl PlexTvBuilder {
         let settings = Settings {
             headers: identity.header_map()?,
             identity,
-            retry: self.retry,
             request_timeout,
-            max_response_size: self.max_response_size,
             servers,
             refresh_margin: self.refresh_margin,
             key_cache: Arc::default(),
             auth_page,
-            gates: Arc::new(gates),
-            timeout: self.timeout,
+            transport: transport::Settings {
+                retry: self.retry,
+                max_response_size: self.max_response_size,
+                gates: Arc::new(gates),
+                timeout: self.timeout,
+            },
         };
         let shared = Shared {
             settings: Arc::new(settings),
@@ -1118,7 +1115,15 @@ mod tests {
     }
 
     fn limit_of(client: &PlexTv, host: &str) -> Option<RateLimit> {
-        client.api.inner.gates().for_host(host).unwrap().limit()
+        client
+            .api
+            .inner
+            .settings
+            .transport
+            .gates
+            .for_host(host)
+            .unwrap()
+            .limit()
     }
 
     #[test]
@@ -1160,14 +1165,17 @@ mod tests {
             .identity(ClientIdentity::new("App", ClientIdentifier::new_random()))
             .build()
             .unwrap();
-        let gates = &client.api.inner.settings.gates;
+        let gates = &client.api.inner.settings.transport.gates;
         for other in [
             client.with_token("a"),
             client.without_token(),
             client.clone(),
             client.with_retry(RetryPolicy::none()),
         ] {
-            assert!(Arc::ptr_eq(gates, &other.api.inner.settings.gates));
+            assert!(Arc::ptr_eq(
+                gates,
+                &other.api.inner.settings.transport.gates
+            ));
         }
     }
 

@@ -12,8 +12,12 @@ use reqwest::{
 };
 
 use crate::{
-    client::X_PLEX_TOKEN, generated::Client, jwt::KeyCache, rate_limit::Gates,
-    refresh::DeviceSession, spec, token::TokenHeader, ClientIdentity, RetryPolicy,
+    generated::Client,
+    jwt::KeyCache,
+    refresh::DeviceSession,
+    spec,
+    token::{TokenHeader, X_PLEX_TOKEN},
+    transport, ClientIdentity,
 };
 
 /// progenitor adds `api-version: <info.version>` to every request; plex.tv
@@ -52,23 +56,19 @@ pub struct Shared {
 pub(crate) struct Settings {
     pub(crate) identity: ClientIdentity,
     pub(crate) headers: HeaderMap,
-    pub(crate) retry: RetryPolicy,
     /// Set on each request when the caller brought their own
     /// `reqwest::Client`; ours has it built in, which costs less per request.
     pub(crate) request_timeout: Option<Duration>,
-    pub(crate) max_response_size: u64,
     /// Where each server of the spec other than the default one is reached:
     /// the spec's server URL, or the override for its host.
     pub(crate) servers: Vec<(&'static str, String)>,
     pub(crate) refresh_margin: Duration,
     pub(crate) key_cache: Arc<KeyCache>,
-    /// The hosted sign-in page that PIN sign-in sends users to.
-    pub(crate) auth_page: String,
-    /// Each host's rate limit and shared pause: one per client, kept by
-    /// every copy of these settings.
-    pub(crate) gates: Arc<Gates>,
-    /// The request timeout, which waiting at a gate counts against.
-    pub(crate) timeout: Duration,
+    /// The hosted sign-in page that PIN sign-in sends users to; `None`
+    /// for plex.tv's own.
+    pub(crate) auth_page: Option<String>,
+    /// Retries, limits and the body cap, for the transport.
+    pub(crate) transport: transport::Settings,
 }
 
 impl Settings {
@@ -136,22 +136,6 @@ impl Shared {
     pub(crate) fn key_cache(&self) -> &KeyCache {
         &self.settings.key_cache
     }
-
-    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
-        &self.settings.retry
-    }
-
-    pub(crate) fn max_response_size(&self) -> u64 {
-        self.settings.max_response_size
-    }
-
-    pub(crate) fn gates(&self) -> &Gates {
-        &self.settings.gates
-    }
-
-    pub(crate) fn timeout(&self) -> Duration {
-        self.settings.timeout
-    }
 }
 
 impl fmt::Debug for Shared {
@@ -160,9 +144,12 @@ impl fmt::Debug for Shared {
             .field("identity", &self.settings.identity)
             .field("token", &self.token.as_ref().map(|t| &t.token))
             .field("device_key", &self.device.as_ref().map(|d| d.key()))
-            .field("retry", &self.settings.retry)
-            .field("max_response_size", &self.settings.max_response_size)
-            .field("rate_limits", &self.settings.gates)
+            .field("retry", &self.settings.transport.retry)
+            .field(
+                "max_response_size",
+                &self.settings.transport.max_response_size,
+            )
+            .field("rate_limits", &self.settings.transport.gates)
             .finish()
     }
 }
@@ -200,7 +187,10 @@ impl ClientHooks<Shared> for Client {
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         match &self.inner.device {
-            None => crate::transport::execute(&self.client, &self.inner, request, info).await,
+            None => {
+                transport::execute(&self.client, &self.inner.settings.transport, request, info)
+                    .await
+            }
             Some(session) => self.exec_refreshing(session, request, info).await,
         }
     }
@@ -223,7 +213,8 @@ impl Client {
         // Refresh attempts ended before sending: one that ends later, and
         // failed, answers this request's 401 too.
         let seen = session.attempts();
-        let response = crate::transport::execute(&self.client, &self.inner, request, info).await?;
+        let response =
+            transport::execute(&self.client, &self.inner.settings.transport, request, info).await?;
         let Some(mut again) = again else {
             return Ok(response);
         };
@@ -240,7 +231,7 @@ impl Client {
         };
         drop(response);
         again.headers_mut().insert(X_PLEX_TOKEN, token);
-        crate::transport::execute(&self.client, &self.inner, again, info).await
+        transport::execute(&self.client, &self.inner.settings.transport, again, info).await
     }
 }
 

@@ -40,6 +40,8 @@
 //! - `native-tls`: TLS through the platform's library.
 #![warn(missing_docs)]
 
+mod candidates;
+mod classify;
 mod client;
 pub mod connect;
 mod device_auth;

@@ -171,6 +171,12 @@ impl PlexTv {
             device_key: None,
         }
     }
+
+    /// The hosted sign-in page PIN sign-in points to.
+    pub(crate) fn auth_page(&self) -> &str {
+        let page = self.api().inner.settings.auth_page.as_deref();
+        page.unwrap_or(AUTH_PAGE)
+    }
 }
 
 /// Options of a PIN sign-in; [`start`](Self::start) creates the PIN.

@@ -7,8 +7,11 @@ use std::{
     sync::{Arc, Mutex, OnceLock, Weak},
 };
 
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
+
+/// The header a token travels in.
+pub(crate) const X_PLEX_TOKEN: HeaderName = HeaderName::from_static("x-plex-token");
 
 /// A plex.tv access token (the `X-Plex-Token` value), or a device-bound JWT.
 ///
@@ -87,11 +90,12 @@ impl Token {
 
     /// The token as an `X-Plex-Token` header value, marked sensitive so that
     /// HTTP libraries and their logs do not print it.
-    pub(crate) fn header_value(&self) -> Result<HeaderValue, crate::Error> {
+    /// # Errors
+    /// Why the token cannot be sent: it holds a line break or another
+    /// character a header cannot carry.
+    pub(crate) fn header_value(&self) -> Result<HeaderValue, &'static str> {
         let mut value = HeaderValue::from_str(self.expose_secret()).map_err(|_| {
-            crate::Error::invalid_input(
-                "the token contains characters that cannot be sent in a header; check where it came from",
-            )
+            "the token contains characters that cannot be sent in a header; check where it came from"
         })?;
         value.set_sensitive(true);
         self.keep_live();
@@ -167,7 +171,7 @@ pub(crate) struct TokenHeader {
 
 impl TokenHeader {
     pub(crate) fn new(token: Token) -> Self {
-        let value = token.header_value().map_err(|e| e.to_string());
+        let value = token.header_value().map_err(str::to_owned);
         TokenHeader { token, value }
     }
 }

@@ -2,7 +2,11 @@
 //! bodies and the tracing span. Runs inside progenitor's `exec` hook, so
 //! every generated operation gets it without repeating anything.
 
-use std::{fmt, time::Instant};
+use std::{
+    fmt,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -14,9 +18,8 @@ use reqwest::{
 use tracing::{field, Instrument};
 
 use crate::{
-    client::Shared,
-    rate_limit::{Denied, Gate},
-    retry::{classify_error, classify_status, retry_after, Retry},
+    rate_limit::{Denied, Gate, Gates},
+    retry::{classify_error, classify_status, retry_after, Retry, RetryPolicy},
     server_text::{server_text, Secrets},
     types::ErrorResponse,
 };
@@ -37,6 +40,18 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// and what is put there has been through [`crate::server_text`].
 const RAW_BODY_NOTE: HeaderName = HeaderName::from_static("x-plex-tv-sdk-raw-body");
 
+/// What the transport needs of a client: kept by every clone of it.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) retry: RetryPolicy,
+    /// The most bytes of a response body read.
+    pub(crate) max_response_size: u64,
+    /// Each host's rate limit and shared pause.
+    pub(crate) gates: Arc<Gates>,
+    /// The request timeout, which waiting at a gate counts against.
+    pub(crate) timeout: Duration,
+}
+
 /// The response body grew past [`PlexTvBuilder::max_response_size`](crate::PlexTvBuilder::max_response_size).
 #[derive(Debug)]
 pub(crate) struct BodyTooLarge {
@@ -55,7 +70,7 @@ impl std::error::Error for BodyTooLarge {}
 /// records the operation, status, attempts and latency (never headers).
 pub(crate) async fn execute(
     client: &reqwest::Client,
-    shared: &Shared,
+    settings: &Settings,
     request: Request,
     info: &OperationInfo,
 ) -> reqwest::Result<Response> {
@@ -73,7 +88,7 @@ pub(crate) async fn execute(
     // sensitive) and any secret-looking query value, such as the device JWT
     // of a PIN poll. Copied only when there is one: this runs per request.
     let secrets = RequestSecrets {
-        token: request.headers().get(crate::client::X_PLEX_TOKEN).cloned(),
+        token: request.headers().get(crate::token::X_PLEX_TOKEN).cloned(),
         query: request
             .url()
             .query()
@@ -82,8 +97,8 @@ pub(crate) async fn execute(
     };
     async move {
         let started = Instant::now();
-        let gate = shared.gates().for_operation(info.operation_id);
-        let (result, attempts) = send_with_retries(client, shared, request, gate).await;
+        let gate = settings.gates.for_operation(info.operation_id);
+        let (result, attempts) = send_with_retries(client, settings, request, gate).await;
         let span = tracing::Span::current();
         span.record("attempts", attempts);
         span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -96,7 +111,7 @@ pub(crate) async fn execute(
         }
         // XML error envelopes and XML answers become their JSON twins.
         let response = crate::xml::errors_as_json(result?, info.operation_id).await?;
-        let response = finish(response, shared.max_response_size(), &secrets).await?;
+        let response = finish(response, settings.max_response_size, &secrets).await?;
         crate::xml::answer_as_json(response, info.operation_id).await
     }
     .instrument(span)
@@ -159,11 +174,11 @@ impl fmt::Display for DisplayWithoutUrl<'_> {
 /// the last outcome and how many sends it took.
 async fn send_with_retries(
     client: &reqwest::Client,
-    shared: &Shared,
+    settings: &Settings,
     mut request: Request,
     gate: Option<&Gate>,
 ) -> (reqwest::Result<Response>, u32) {
-    let policy = shared.retry_policy();
+    let policy = &settings.retry;
     // `checked_add`: `Instant + Duration` panics on overflow, and both
     // `max_elapsed(Duration::MAX)` and a `Retry-After` of u64::MAX seconds
     // are possible. No deadline means no limit.
@@ -171,7 +186,7 @@ async fn send_with_retries(
     let method = request.method().clone();
     let mut delays = policy.delays();
     let mut attempt = 1;
-    let timeouts = Timeouts::of(&request, shared);
+    let timeouts = Timeouts::of(&request, settings.timeout);
     loop {
         // Every send, retries too, passes the host's rate limit and pause.
         let retry_deadline = deadline.filter(|_| attempt > 1);
@@ -210,16 +225,16 @@ async fn send_with_retries(
 
 /// A send's timeout: the request's own, else the client's.
 struct Timeouts {
-    own: Option<std::time::Duration>,
-    budget: std::time::Duration,
+    own: Option<Duration>,
+    budget: Duration,
 }
 
 impl Timeouts {
-    fn of(request: &Request, shared: &Shared) -> Timeouts {
+    fn of(request: &Request, client_timeout: Duration) -> Timeouts {
         let own = request.timeout().copied();
         Timeouts {
             own,
-            budget: own.unwrap_or(shared.timeout()),
+            budget: own.unwrap_or(client_timeout),
         }
     }
 }
@@ -308,7 +323,7 @@ async fn send_following_redirects(
             next.headers_mut().remove(CONTENT_LENGTH);
         }
         if next.url().origin() != target.origin() {
-            next.headers_mut().remove(crate::client::X_PLEX_TOKEN);
+            next.headers_mut().remove(crate::token::X_PLEX_TOKEN);
         }
         *next.url_mut() = target;
         previous = next.try_clone();
