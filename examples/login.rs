@@ -17,7 +17,7 @@ use std::{path::PathBuf, time::Duration};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use plex_tv::{
-    testing::FakePlexTv, ClientIdentifier, ClientIdentity, DeviceKey, Error, PinEvent, PlexTv,
+    pin::PinEvent, testing::FakePlexTv, ClientIdentifier, ClientIdentity, DeviceKey, Error, PlexTv,
 };
 use qrcode::{render::unicode::Dense1x2, QrCode};
 

@@ -9,10 +9,9 @@ use reqwest::{
     Url,
 };
 
-pub use crate::hooks::Shared;
 use crate::{
     generated::Client,
-    hooks::Settings,
+    hooks::{Settings, Shared},
     rate_limit::Gates,
     refresh::DeviceSession,
     spec::{self, host_of},
@@ -390,6 +389,7 @@ impl fmt::Debug for PlexTv {
 /// assert_eq!(client.base_url(), "https://plex.tv");
 /// # Ok::<(), plex_tv::Error>(())
 /// ```
+#[must_use]
 #[derive(Debug)]
 pub struct PlexTvBuilder {
     identity: Option<ClientIdentity>,
@@ -590,7 +590,7 @@ impl PlexTvBuilder {
     /// then a plex.tv JWT (or none yet), which the client obtains, verifies
     /// and refreshes by itself, before it expires and after a 401. The key
     /// must be registered with plex.tv: by a JWT PIN sign-in
-    /// ([`PinLoginBuilder::device_key`](crate::PinLoginBuilder::device_key))
+    /// ([`PinLoginBuilder::device_key`](crate::pin::PinLoginBuilder::device_key))
     /// or [`PlexTv::upgrade_to_jwt`].
     ///
     /// ```no_run
@@ -631,7 +631,7 @@ impl PlexTvBuilder {
         self
     }
 
-    /// The hosted sign-in page that [`PendingPin::auth_url`](crate::PendingPin::auth_url)
+    /// The hosted sign-in page that [`PendingPin::auth_url`](crate::pin::PendingPin::auth_url)
     /// points to (default [`AUTH_PAGE`](crate::pin::AUTH_PAGE)): a fake
     /// plex.tv's own page in tests and demos. The same rules as
     /// [`base_url`](Self::base_url).
@@ -869,6 +869,13 @@ impl PlexTvBuilder {
     /// assert!(matches!(error, Error::InvalidInput { .. }));
     /// # Ok::<(), plex_tv::Error>(())
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when no identity is set, a base URL or host
+    /// override is not an http(s) URL (or is plain http off loopback without
+    /// [`allow_insecure_http`](Self::allow_insecure_http)), or an identity
+    /// value cannot be sent as a header;
+    /// [`Error::Transport`] when the TLS backend cannot be set up.
     pub fn build(self) -> Result<PlexTv, Error> {
         let (base_url, servers) = self.resolve_hosts()?;
         let auth_page = (self.auth_page.as_deref())

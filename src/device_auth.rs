@@ -29,6 +29,11 @@ impl PlexTv {
     /// # assert_eq!(me.username.as_deref(), Some("fake-user"));
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::Unauthorized`] when plex.tv refuses the classic token, the
+    /// errors of [`verify_jwt`](Self::verify_jwt) for the JWT it issues, and
+    /// those of any request ([`Error::Timeout`], [`Error::Transport`], ...).
     pub async fn upgrade_to_jwt(&self, key: &DeviceKey) -> Result<PlexTv, Error> {
         if self.token().is_none() {
             return Err(Error::invalid_input(
@@ -75,6 +80,12 @@ impl PlexTv {
     /// # assert!(to_store.is_some());
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the client has no device key;
+    /// [`Error::DeviceKeyNotRegistered`] when plex.tv no longer knows the key
+    /// (sign in again); the errors of [`verify_jwt`](Self::verify_jwt); and those
+    /// of any request.
     pub async fn refresh_token(&self) -> Result<PlexJwtClaims, Error> {
         match self.device_session() {
             Some(session) => session.refresh().await,
@@ -144,6 +155,12 @@ impl PlexTv {
     /// }
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::JwtInvalid`] when a check fails (it says which),
+    /// [`Error::JwtExpired`] for an expired JWT, [`Error::UnknownSigningKey`]
+    /// when plex.tv publishes no key of that id, and the errors of fetching the
+    /// keys.
     pub async fn verify_jwt(&self, token: &Token, key: &DeviceKey) -> Result<PlexJwtClaims, Error> {
         refresh::verify(self.without_token().api(), token, key).await
     }

@@ -145,6 +145,10 @@ impl DeviceKey {
     /// assert_eq!(DeviceKey::load_or_create(&path)?, key); // read on later runs
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidKeyFile`] for a file that is not a key (it is left
+    /// alone), [`Error::Io`] when the file cannot be read or written.
     pub fn load_or_create(path: impl AsRef<Path>) -> Result<Self, Error> {
         private_file::load_or_create(
             path.as_ref(),
@@ -169,6 +173,11 @@ impl DeviceKey {
     /// assert!(matches!(DeviceKey::load(&path), Err(Error::InvalidKeyFile { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read (`NotFound` included);
+    /// [`Error::InvalidKeyFile`] when it is too large, not text, or not a
+    /// PKCS#8 PEM Ed25519 private key.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         let invalid = |reason: &str| Error::InvalidKeyFile {
@@ -197,6 +206,9 @@ impl DeviceKey {
     /// assert_eq!(key.key_id(), loaded.key_id());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written, naming the path.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         let path = path.as_ref();
         private_file::write(path, &self.to_pem()?, Existing::Replace)
@@ -256,6 +268,10 @@ impl DeviceKey {
     /// assert_eq!(jwt.expose_secret().split('.').count(), 3);
     /// # Ok::<(), plex_tv::Error>(())
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the JWT cannot be signed: its claims do
+    /// not encode as JSON, which these always do.
     pub fn client_jwt(&self, client: &ClientIdentifier, nonce: &str) -> Result<Token, Error> {
         let iat = unix_now();
         let claims = ClientClaims {

@@ -71,6 +71,10 @@ impl ClientIdentifier {
     /// assert_eq!(first, again);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a file that does not hold an identifier (it
+    /// is left alone), [`Error::Io`] when the file cannot be read or written.
     pub fn load_or_create(path: impl AsRef<Path>) -> Result<Self, Error> {
         private_file::load_or_create(path.as_ref(), Self::load, || {
             let identifier = Self::new_random();
@@ -144,6 +148,7 @@ impl fmt::Display for ClientIdentifier {
 ///     .device_name("Living room PC");
 /// assert_eq!(identity.product(), "My App");
 /// ```
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientIdentity {
     product: String,

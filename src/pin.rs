@@ -195,6 +195,7 @@ impl PlexTv {
 /// println!("Go to {} and enter {}", pin.link_url(), pin.code());
 /// # Ok(()) }
 /// ```
+#[must_use]
 #[derive(Debug, Clone)]
 pub struct PinLoginBuilder {
     client: PlexTv,
@@ -376,6 +377,11 @@ impl PinLoginBuilder {
     /// println!("PIN {} expires at {:?}", pin.id(), pin.expires_at());
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for settings that cannot work (a forward URL
+    /// that is not a URL, say), [`Error::RateLimited`] when plex.tv limits PIN
+    /// creation, and the errors of any request.
     pub async fn start(self) -> Result<PendingPin, Error> {
         let started = Instant::now();
         let pin = self.create().await?;
@@ -700,6 +706,12 @@ impl PendingPin {
     /// # assert_eq!(token, &fake.token());
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::PinExpired`] when the PIN expires unapproved,
+    /// [`Error::PinTimedOut`] after the [`timeout`](PinLoginBuilder::timeout),
+    /// [`Error::Cancelled`] through a [`CancelHandle`], and the errors of a poll
+    /// that retrying does not mend (a refused token, a rejected device key).
     pub async fn wait(self) -> Result<PlexTv, Error> {
         let mut events = pin!(self.events());
         while let Some(event) = events.next().await {
@@ -722,7 +734,7 @@ impl PendingPin {
     /// #     .base_url(fake.base_url())
     /// #     .build()?;
     /// use futures_util::StreamExt;
-    /// use plex_tv::{pin::MIN_POLL_INTERVAL, PinEvent};
+    /// use plex_tv::pin::{PinEvent, MIN_POLL_INTERVAL};
     ///
     /// # fake.approve_after_polls(2);
     /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
@@ -989,7 +1001,7 @@ impl CancelHandle {
 /// #     .base_url(fake.base_url())
 /// #     .build()?;
 /// use futures_util::StreamExt;
-/// use plex_tv::{pin::MIN_POLL_INTERVAL, PinEvent};
+/// use plex_tv::pin::{PinEvent, MIN_POLL_INTERVAL};
 ///
 /// # fake.approve_after_polls(1);
 /// let pin = client.pin_login().poll_interval(MIN_POLL_INTERVAL).start().await?;
@@ -1039,7 +1051,7 @@ impl PinEvent {
     /// Whether this event ends the sign-in.
     ///
     /// ```
-    /// use plex_tv::PinEvent;
+    /// use plex_tv::pin::PinEvent;
     ///
     /// assert!(!PinEvent::Waiting { time_left: None }.is_final());
     /// assert!(PinEvent::Expired.is_final());
@@ -1051,11 +1063,16 @@ impl PinEvent {
     /// The outcome, for final events: what [`PendingPin::wait`] returns.
     ///
     /// ```
-    /// use plex_tv::{Error, PinEvent};
+    /// use plex_tv::{pin::PinEvent, Error};
     ///
     /// assert!(PinEvent::Waiting { time_left: None }.into_outcome().is_none());
     /// assert!(matches!(PinEvent::Expired.into_outcome(), Some(Err(Error::PinExpired))));
     /// ```
+    ///
+    /// # Errors
+    /// The error of a final event other than [`PinEvent::Authorized`]: the
+    /// errors of [`PendingPin::wait`] ([`PinEvent::Rejected`] carries its
+    /// own).
     pub fn into_outcome(self) -> Option<Result<PlexTv, Error>> {
         match self {
             PinEvent::Waiting { .. } | PinEvent::Retrying { .. } => None,

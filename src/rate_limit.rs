@@ -56,6 +56,7 @@ use crate::spec;
 /// // Zero is not a rate: it counts as 1.
 /// assert_eq!(RateLimit::per_second(0).requests_per_second(), 1);
 /// ```
+#[must_use]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
     per_second: NonZeroU32,

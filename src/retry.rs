@@ -25,6 +25,7 @@ use reqwest::{header::HeaderMap, Method, StatusCode};
 /// assert_eq!(never.attempts(), 1);
 /// # let _ = patient;
 /// ```
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,

@@ -123,7 +123,7 @@ pub(crate) fn server_text(text: &str, secrets: &Secrets) -> String {
 
 /// A whole text built from pieces that went through [`server_text`] (an
 /// error's `Display`, say), bounded to [`DISPLAY_BYTES`] and cleaned again:
-/// for texts that travel on, like [`crate::PinEvent::Retrying`]'s reason.
+/// for texts that travel on, like [`crate::pin::PinEvent::Retrying`]'s reason.
 pub(crate) fn display_text(text: &str, secrets: &Secrets) -> String {
     let scanned = &text[..floor_char_boundary(text, SCANNED_BYTES)];
     let visible: String = scanned.chars().map(visible).collect();

@@ -257,6 +257,7 @@ pub enum Tuners {
 /// assert_eq!(settings.filter_television.as_deref(), Some("label!=kids"));
 /// assert_eq!(settings.filter_movies.as_deref(), Some(""));
 /// ```
+#[must_use]
 #[derive(Clone, Debug)]
 pub struct SharingSettingsBuilder {
     settings: SharingSettings,
@@ -359,6 +360,7 @@ impl SharingSettingsBuilder {
 /// assert!("rating=G".parse::<Filter>().is_err());
 /// # Ok::<(), plex_tv::Error>(())
 /// ```
+#[must_use]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
     /// Only items with one of these content ratings.

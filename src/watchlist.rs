@@ -199,6 +199,7 @@ impl WatchlistPage {
 /// # let _ = movies;
 /// # Ok::<(), plex_tv::Error>(())
 /// ```
+#[must_use]
 #[derive(Clone, Debug)]
 pub struct WatchlistRequest {
     client: PlexTv,
@@ -460,6 +461,12 @@ impl WatchlistRequest {
     /// }
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    /// Yields, then ends after, the first error of a page request:
+    /// [`Error::Unauthorized`], [`Error::RateLimited`] once retries are spent,
+    /// [`Error::Decode`] for a page that does not decode, and the errors of any
+    /// request.
     pub fn stream(&self) -> impl Stream<Item = Result<DiscoverItem, Error>> + Send + 'static {
         let pager = Pager {
             request: self.clone(),

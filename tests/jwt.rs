@@ -357,13 +357,13 @@ async fn jwt_pin_sign_in_streams_events_expires_and_cancels() {
     use futures_util::StreamExt;
     let first = events.next().await.unwrap();
     assert!(
-        matches!(first, plex_tv::PinEvent::Waiting { .. }),
+        matches!(first, plex_tv::pin::PinEvent::Waiting { .. }),
         "{first:?}"
     );
     handle.cancel();
     assert!(matches!(
         events.next().await.unwrap(),
-        plex_tv::PinEvent::Cancelled
+        plex_tv::pin::PinEvent::Cancelled
     ));
 
     fake.pin_lifetime(Duration::from_secs(1));

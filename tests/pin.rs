@@ -4,8 +4,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use plex_tv::{
-    pin::MIN_POLL_INTERVAL, testing::FakePlexTv, ClientIdentifier, ClientIdentity, Error,
-    PendingPin, PinEvent, PlexTv,
+    pin::{PendingPin, PinEvent, MIN_POLL_INTERVAL},
+    testing::FakePlexTv,
+    ClientIdentifier, ClientIdentity, Error, PlexTv,
 };
 
 const INTERVAL: Duration = MIN_POLL_INTERVAL;

@@ -12,7 +12,7 @@ use std::{
 };
 
 use futures_util::StreamExt;
-use plex_tv::{ClientIdentity, Error, PinEvent, PlexTv, RetryPolicy};
+use plex_tv::{pin::PinEvent, ClientIdentity, Error, PlexTv, RetryPolicy};
 use proptest::{
     prelude::*,
     sample::select,
