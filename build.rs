@@ -207,11 +207,23 @@ fn operation_table(spec: &openapiv3::OpenAPI) -> Result<String, String> {
         ));
     }
     rows.sort();
+    // Every request looks its operation up by name: a match, which the
+    // compiler turns into a switch on the length before comparing bytes.
+    let arms: String = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let name = row.split('"').nth(1).unwrap_or_default();
+            format!("        {name:?} => Some({index}),\n")
+        })
+        .collect();
     Ok(format!(
         "/// The server of every operation that names none itself.\n\
          pub const DEFAULT_SERVER: &str = {default:?};\n\n\
          /// Every operation of the spec, sorted by id.\n\
-         pub static OPERATIONS: &[Operation] = &[\n{}];\n",
+         pub static OPERATIONS: &[Operation] = &[\n{}];\n\n\
+         /// Where the operation whose method is `name` is in [`OPERATIONS`].\n\
+         pub(crate) fn position_named(name: &str) -> Option<usize> {{\n    match name {{\n{arms}        _ => None,\n    }}\n}}\n",
         rows.concat()
     ))
 }

@@ -33,13 +33,15 @@ totals() { # mode calls -> instructions of the main thread
 }
 
 declare -A per_call
-for mode in sdk raw raw_bytes; do
+for mode in sdk raw raw_no_retry_layer raw_bytes; do
     short=$(totals "$mode" "$SHORT")
     long=$(totals "$mode" "$LONG")
     per_call[$mode]=$(( (long - short) / (LONG - SHORT) ))
     echo "$mode: ${per_call[$mode]} instructions per call"
 done
-awk -v s="${per_call[sdk]}" -v r="${per_call[raw]}" -v b="${per_call[raw_bytes]}" 'BEGIN {
+awk -v s="${per_call[sdk]}" -v r="${per_call[raw]}" -v n="${per_call[raw_no_retry_layer]}" \
+    -v b="${per_call[raw_bytes]}" 'BEGIN {
     printf "RATIO get_user instructions per call sdk/raw = %.3f (target <= 1.05)\n", s / r
+    printf "RATIO get_user instructions per call sdk/raw_no_retry_layer = %.3f (target <= 1.05)\n", s / n
     printf "SDK overhead %d instructions per call; decoding the user %d\n", s - r, r - b
 }'

@@ -35,7 +35,7 @@ impl Error {
                 ..error
             })
             .collect();
-        let body = raw_body_note(headers).map(|note| server_text(&note, &secrets));
+        let body = raw_body_note(status, headers).map(|note| server_text(&note, &secrets));
         let has_code = |code: i64| errors.iter().any(|e| e.code == Some(code));
         // v1 paths answer a deauthorised token with 422 `Invalid token`.
         let invalid_token = status == StatusCode::UNPROCESSABLE_ENTITY

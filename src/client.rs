@@ -43,6 +43,9 @@ pub const DEFAULT_BASE_URL: &str = "https://plex.tv";
 /// ```
 pub const DEFAULT_CLIENTS_BASE_URL: &str = "https://clients.plex.tv";
 
+/// The user agent of the `reqwest::Client` the builder makes.
+const USER_AGENT: &str = concat!("plex-tv-rust/", env!("CARGO_PKG_VERSION"));
+
 /// A plex.tv client: every generated operation, with this crate's identity
 /// headers, token, retries, timeouts and limits.
 ///
@@ -155,7 +158,7 @@ impl PlexTv {
     /// `name` (its own settings, the same connection pool).
     pub(crate) fn with_default_header(&self, name: HeaderName, value: HeaderValue) -> PlexTv {
         self.with_settings(|settings| {
-            settings.headers.insert(name, value);
+            settings.set_header(name, value);
         })
     }
 
@@ -886,18 +889,28 @@ impl PlexTvBuilder {
             Error::invalid_input("no identity set: call PlexTvBuilder::identity(ClientIdentity::new(..)) before build()")
         })?;
         let request_timeout = self.http_client.is_some().then_some(self.timeout);
+        // Only a client of ours gets our user agent; a caller's keeps its own.
+        let user_agent = self.http_client.is_none().then_some(USER_AGENT);
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
                 .timeout(self.timeout)
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("plex-tv-rust/", env!("CARGO_PKG_VERSION")))
+                // The retry policy decides every retry. reqwest's own layer
+                // would also copy every request's headers, in case.
+                .retry(reqwest::retry::never().max_retries_per_request(0))
+                .user_agent(USER_AGENT)
                 .build()
                 .map_err(Error::from_reqwest)?,
         };
+        let headers = identity.header_map()?;
         let settings = Settings {
-            headers: identity.header_map()?,
+            request_headers: Settings::request_headers_for(
+                &headers,
+                user_agent.map(HeaderValue::from_static),
+            ),
+            headers,
             identity,
             request_timeout,
             servers,
@@ -1111,6 +1124,58 @@ mod tests {
         let mut headers = HeaderMap::new();
         shared(None).apply(&mut headers).unwrap();
         assert!(!headers.contains_key("x-plex-token"));
+        assert_eq!(headers["x-plex-product"], "App");
+    }
+
+    #[test]
+    fn our_user_agent_goes_with_our_http_client_only() {
+        let mut headers = HeaderMap::new();
+        shared(None).apply(&mut headers).unwrap();
+        assert_eq!(headers.get_all("user-agent").iter().count(), 1);
+        assert_eq!(headers["user-agent"], USER_AGENT);
+
+        let theirs = PlexTv::builder()
+            .identity(ClientIdentity::new("App", ClientIdentifier::new_random()))
+            .http_client(reqwest::Client::new())
+            .build()
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        theirs.api.inner.apply(&mut headers).unwrap();
+        assert!(
+            !headers.contains_key("user-agent"),
+            "the caller's client sets its own"
+        );
+    }
+
+    /// The request's headers, as the fake plex.tv receives them: our user
+    /// agent once, the identity, and no slot left empty.
+    #[tokio::test]
+    async fn a_request_carries_each_header_once_and_no_empty_token() {
+        let fake = crate::testing::FakePlexTv::start().await;
+        let client = PlexTv::builder()
+            .identity(ClientIdentity::new("App", ClientIdentifier::new_random()))
+            .all_hosts_url(fake.base_url())
+            .build()
+            .unwrap();
+        let _ = client.get_user().send().await;
+        let seen = fake.requests();
+        let last = seen.last().expect("a request reached the fake");
+        assert!(!last.had_token, "no token, not an empty one");
+    }
+
+    #[test]
+    fn every_value_of_a_per_request_header_is_kept_and_its_token_wins() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-plex-language", HeaderValue::from_static("de"));
+        headers.append("x-plex-language", HeaderValue::from_static("fr"));
+        headers.insert("x-plex-token", HeaderValue::from_static("own"));
+        headers.append(API_VERSION, HeaderValue::from_static("1"));
+        headers.append(API_VERSION, HeaderValue::from_static("2"));
+        shared(Some("tok")).apply(&mut headers).unwrap();
+        let languages: Vec<_> = headers.get_all("x-plex-language").iter().collect();
+        assert_eq!(languages, ["de", "fr"]);
+        assert_eq!(headers["x-plex-token"], "own");
+        assert!(!headers.contains_key(API_VERSION));
         assert_eq!(headers["x-plex-product"], "App");
     }
 

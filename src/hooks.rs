@@ -7,7 +7,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::{
-    header::{HeaderMap, HeaderName},
+    header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, USER_AGENT},
     Url,
 };
 
@@ -55,7 +55,15 @@ pub struct Shared {
 #[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) identity: ClientIdentity,
+    /// The identity headers. Change them with [`Settings::set_header`],
+    /// which keeps [`request_headers`](Self::request_headers) in step.
     pub(crate) headers: HeaderMap,
+    /// What every request starts from: the identity headers, `Accept`, a
+    /// slot for the token and, with our own `reqwest::Client`, its user
+    /// agent. With a slot for each header a request brings or reqwest adds,
+    /// values replace these in place and a copy of this map never has to
+    /// grow (growing it reallocates and moves every entry).
+    pub(crate) request_headers: HeaderMap,
     /// Set on each request when the caller brought their own
     /// `reqwest::Client`; ours has it built in, which costs less per request.
     pub(crate) request_timeout: Option<Duration>,
@@ -71,7 +79,33 @@ pub(crate) struct Settings {
     pub(crate) transport: transport::Settings,
 }
 
+/// Stands in for the token in [`Settings::request_headers`]; always
+/// replaced or removed before a request is sent.
+const TOKEN_SLOT: HeaderValue = HeaderValue::from_static("");
+
 impl Settings {
+    /// The map requests start from, for these identity headers and the
+    /// user agent the `reqwest::Client` adds (which then finds it there).
+    pub(crate) fn request_headers_for(
+        identity: &HeaderMap,
+        user_agent: Option<HeaderValue>,
+    ) -> HeaderMap {
+        let mut map = HeaderMap::with_capacity(identity.len() + 3);
+        map.extend(identity.clone());
+        map.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        map.insert(X_PLEX_TOKEN, TOKEN_SLOT);
+        if let Some(user_agent) = user_agent {
+            map.insert(USER_AGENT, user_agent);
+        }
+        map
+    }
+
+    /// Sets identity header `name` for every request of these settings.
+    pub(crate) fn set_header(&mut self, name: HeaderName, value: HeaderValue) {
+        self.headers.insert(name.clone(), value.clone());
+        self.request_headers.insert(name, value);
+    }
+
     /// Where `server` (a server URL of the spec) is reached.
     pub(crate) fn base_for(&self, server: &str) -> Option<&str> {
         self.servers
@@ -83,17 +117,39 @@ impl Settings {
 
 impl Shared {
     /// Adds the identity headers and the token; values already on the
-    /// request (set for this request only) win.
+    /// request (set for this request only) win, all of them when a name has
+    /// several.
+    ///
+    /// The request's own headers (`Accept`, a header parameter) go into a
+    /// copy of [`Settings::request_headers`] rather than the identity
+    /// headers into the request's map: copying a map costs no hashing, and
+    /// the request's map would grow, rehashing, as they went in.
     pub(crate) fn apply(&self, headers: &mut HeaderMap) -> Result<(), String> {
-        headers.remove(API_VERSION);
-        for (name, value) in &self.settings.headers {
-            headers.entry(name).or_insert_with(|| value.clone());
-        }
+        let own = std::mem::take(headers);
+        let mut merged = self.settings.request_headers.clone();
         let refreshed = self.device.as_ref().map(|session| session.token());
-        if let Some(token) = refreshed.as_ref().unwrap_or(&self.token) {
-            let value = token.value.as_ref().map_err(Clone::clone)?;
-            headers.entry(X_PLEX_TOKEN).or_insert_with(|| value.clone());
+        match refreshed.as_ref().unwrap_or(&self.token) {
+            Some(token) => {
+                let value = token.value.as_ref().map_err(Clone::clone)?;
+                merged.insert(X_PLEX_TOKEN, value.clone());
+            }
+            None => {
+                merged.remove(X_PLEX_TOKEN);
+            }
         }
+        // `None` names continue the previous name's values.
+        let mut current: Option<HeaderName> = None;
+        for (name, value) in own {
+            if let Some(name) = name {
+                current = (name != API_VERSION).then_some(name);
+                if let Some(name) = &current {
+                    merged.insert(name.clone(), value);
+                }
+            } else if let Some(name) = &current {
+                merged.append(name, value);
+            }
+        }
+        *headers = merged;
         Ok(())
     }
 

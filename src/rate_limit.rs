@@ -157,6 +157,9 @@ type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<N
 /// The gates of every host of the spec, shared by all clones of a client.
 pub(crate) struct Gates {
     gates: Vec<Gate>,
+    /// The gate of each operation, in [`spec::OPERATIONS`]' order: looked
+    /// up once here rather than on every request.
+    by_operation: Vec<usize>,
 }
 
 /// One host's limiter and shared pause.
@@ -208,17 +211,31 @@ impl Gates {
                     paused_until: AtomicU64::new(0),
                 }
             })
+            .collect::<Vec<Gate>>();
+        let by_operation = spec::OPERATIONS
+            .iter()
+            .map(|operation| {
+                let host = spec::host_of(operation.server);
+                gates
+                    .iter()
+                    .position(|gate| gate.host == host)
+                    .expect("every server has a gate")
+            })
             .collect();
-        Gates { gates }
+        Gates {
+            gates,
+            by_operation,
+        }
     }
 
     /// The gate of the host that serves the operation progenitor names
     /// `operation` (its method name).
     pub(crate) fn for_operation(&self, operation: &str) -> Option<&Gate> {
-        let server = spec::operation_named(operation)?.server;
-        self.for_host(spec::host_of(server))
+        let index = spec::position_named(operation)?;
+        Some(&self.gates[self.by_operation[index]])
     }
 
+    #[cfg(test)]
     pub(crate) fn for_host(&self, host: &str) -> Option<&Gate> {
         self.gates.iter().find(|gate| gate.host == host)
     }
@@ -239,12 +256,18 @@ impl Gate {
     /// permit of the limiter. Returns how long that took, or [`Denied`] as
     /// soon as it is clear that it would take more than `budget`.
     pub(crate) async fn admit(&self, budget: Duration) -> Result<Duration, Denied> {
-        let start = Instant::now();
-        let deadline = start.checked_add(budget);
         let Some(limiter) = &self.limiter else {
-            self.wait_out_pause(deadline).await?;
+            // No limit and no pause: nothing to wait for, nor to time (a
+            // nonzero "wait" would cost the request its own timeout).
+            if self.paused_until().is_none() {
+                return Ok(Duration::ZERO);
+            }
+            let start = Instant::now();
+            self.wait_out_pause(start.checked_add(budget)).await?;
             return Ok(self.waited(start, "the shared pause"));
         };
+        let start = Instant::now();
+        let deadline = start.checked_add(budget);
         // The usual case: nobody queued, no pause, a permit at hand.
         let turn = match self.queue.try_lock() {
             Ok(turn) if self.paused_until().is_none() && limiter.check().is_ok() => {
@@ -368,6 +391,20 @@ mod tests {
 
     fn gates(limit: Option<RateLimit>) -> Gates {
         Gates::new(|_| limit)
+    }
+
+    /// On a clock that runs: a gate with nothing to wait for reports no
+    /// wait at all, so the request keeps its own timeout and nothing logs.
+    #[tokio::test]
+    async fn a_free_gate_admits_without_a_wait() {
+        let gates = gates(None);
+        let gate = gates.for_host("plex.tv").unwrap();
+        for _ in 0..100 {
+            assert_eq!(
+                gate.admit(Duration::from_secs(5)).await.unwrap(),
+                Duration::ZERO
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

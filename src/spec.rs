@@ -48,10 +48,7 @@ pub fn operation(id: &str) -> Option<&'static Operation> {
 /// assert_eq!(nonce.id, "getAuthNonce");
 /// ```
 pub fn operation_named(name: &str) -> Option<&'static Operation> {
-    OPERATIONS
-        .binary_search_by(|operation| operation.name.cmp(name))
-        .ok()
-        .map(|index| &OPERATIONS[index])
+    position_named(name).map(|index| &OPERATIONS[index])
 }
 
 /// Every server the spec names, the default first, each once.
@@ -83,13 +80,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_table_is_sorted_for_binary_search() {
+    fn every_operation_is_found_by_its_name_and_id() {
         assert!(OPERATIONS
             .windows(2)
             .all(|pair| pair[0].name < pair[1].name));
-        assert!(OPERATIONS
-            .iter()
-            .all(|op| operation_named(op.name) == Some(op)));
+        for (index, op) in OPERATIONS.iter().enumerate() {
+            assert_eq!(position_named(op.name), Some(index), "{}", op.name);
+        }
+        assert_eq!(position_named("no_such_operation"), None);
+        assert_eq!(position_named(""), None);
         assert!(OPERATIONS.iter().all(|op| operation(op.id) == Some(op)));
     }
 

@@ -96,12 +96,15 @@ pub(crate) async fn execute(
             .map(str::to_owned),
     };
     async move {
-        let started = Instant::now();
+        // The clock is read only for a span that records.
+        let span = tracing::Span::current();
+        let started = (!span.is_disabled()).then(Instant::now);
         let gate = settings.gates.for_operation(info.operation_id);
         let (result, attempts) = send_with_retries(client, settings, request, gate).await;
-        let span = tracing::Span::current();
-        span.record("attempts", attempts);
-        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        if let Some(started) = started {
+            span.record("attempts", attempts);
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+        }
         match &result {
             Ok(response) => {
                 span.record("status", response.status().as_u16());
@@ -184,7 +187,8 @@ async fn send_with_retries(
     // are possible. No deadline means no limit.
     let deadline = Instant::now().checked_add(policy.elapsed_limit());
     let method = request.method().clone();
-    let mut delays = policy.delays();
+    // Made at the first retry: most requests need none.
+    let mut delays = None;
     let mut attempt = 1;
     let timeouts = Timeouts::of(&request, settings.timeout);
     loop {
@@ -195,14 +199,15 @@ async fn send_with_retries(
         }
         // Bodies here are bytes or forms, so a copy exists; without one
         // (a stream) the request is sent once.
-        let copy = request.try_clone();
+        let copy = copy_of(&request);
         let result = send_following_redirects(client, request, copy.as_ref()).await;
         pause_on_429(gate, &result, policy.elapsed_limit());
         let asked = match classify(&method, &result) {
             Retry::No => return (result, attempt),
             Retry::After(asked) => asked,
         };
-        let (Some(next), Some(backoff)) = (copy, delays.next()) else {
+        let backoff = delays.get_or_insert_with(|| policy.delays()).next();
+        let (Some(next), Some(backoff)) = (copy, backoff) else {
             return (result, attempt);
         };
         let wait = asked.map_or(backoff, |asked| asked.max(backoff));
@@ -221,6 +226,29 @@ async fn send_with_retries(
         request = next;
         attempt += 1;
     }
+}
+
+/// A copy of `request` for a retry or a redirect, `None` when its body is a
+/// stream. Unlike `Request::try_clone`, which always sets a timeout and so
+/// allocates reqwest's extension map for it, it sets one only when the
+/// request has one: that map is all a copy of a plain request would cost
+/// beyond its URL and headers. (Requests here carry no other extensions.)
+fn copy_of(request: &Request) -> Option<Request> {
+    let body = match request.body() {
+        // Bytes or a form: small, copied.
+        Some(body) => Some(reqwest::Body::from(Bytes::copy_from_slice(
+            body.as_bytes()?,
+        ))),
+        None => None,
+    };
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
+    }
+    *copy.body_mut() = body;
+    Some(copy)
 }
 
 /// A send's timeout: the request's own, else the client's.
@@ -310,8 +338,8 @@ async fn send_following_redirects(
             return Ok(response);
         };
         let copy = match &previous {
-            Some(previous) => previous.try_clone(),
-            None => original.and_then(Request::try_clone),
+            Some(previous) => copy_of(previous),
+            None => original.and_then(copy_of),
         };
         let Some(mut next) = copy else {
             return Ok(response);
@@ -326,7 +354,7 @@ async fn send_following_redirects(
             next.headers_mut().remove(crate::token::X_PLEX_TOKEN);
         }
         *next.url_mut() = target;
-        previous = next.try_clone();
+        previous = copy_of(&next);
         request = next;
     }
     client.execute(request).await
@@ -361,11 +389,12 @@ async fn finish(
     limit: u64,
     secrets: &RequestSecrets,
 ) -> reqwest::Result<Response> {
-    // Only this module writes the note; a server that sends it gets it
-    // dropped, whatever the status.
-    response.headers_mut().remove(RAW_BODY_NOTE);
+    // Only this module writes the note, and only on error statuses: a
+    // server's copy is dropped here, and one on a success status is never
+    // read (see `raw_body_note`).
     let status = response.status();
     if !status.is_success() {
+        response.headers_mut().remove(RAW_BODY_NOTE);
         return normalize_error_body(response, secrets).await;
     }
     Ok(cap_body(response, limit))
@@ -458,8 +487,13 @@ fn clean_errors(mut parsed: ErrorResponse, secrets: &Secrets) -> Bytes {
     serde_json::to_vec(&parsed).map_or_else(|_| Bytes::from_static(b"{}"), Bytes::from)
 }
 
-/// The note left by [`normalize_error_body`], if any.
-pub(crate) fn raw_body_note(headers: &HeaderMap) -> Option<String> {
+/// The note left by [`normalize_error_body`], if any. It is only ever left
+/// on an error status, so on a success status (one progenitor did not
+/// expect, say) a note can only be the server's, and is not read.
+pub(crate) fn raw_body_note(status: StatusCode, headers: &HeaderMap) -> Option<String> {
+    if status.is_success() {
+        return None;
+    }
     headers
         .get(RAW_BODY_NOTE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
@@ -468,6 +502,57 @@ pub(crate) fn raw_body_note(headers: &HeaderMap) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_note_the_server_sends_is_never_read() {
+        let secrets = RequestSecrets {
+            token: None,
+            query: None,
+        };
+        for status in [200, 202, 500] {
+            let forged = http::Response::builder()
+                .status(status)
+                .header(RAW_BODY_NOTE, "forged")
+                .body(reqwest::Body::from("{}"))
+                .unwrap();
+            let response = finish(Response::from(forged), 1024, &secrets)
+                .await
+                .unwrap();
+            let status = response.status();
+            let note = raw_body_note(status, response.headers());
+            assert_ne!(note.as_deref(), Some("forged"), "{status}");
+            // An error's note is ours: the body, which is not plex.tv's shape.
+            assert_eq!(note.is_some(), status.is_server_error(), "{status}");
+        }
+    }
+
+    #[test]
+    fn a_copy_keeps_everything_a_send_uses() {
+        let url = Url::parse("https://plex.tv/api/v2/user?x=1").unwrap();
+        let mut request = Request::new(Method::PUT, url.clone());
+        request
+            .headers_mut()
+            .append("x-a", HeaderValue::from_static("1"));
+        request
+            .headers_mut()
+            .append("x-a", HeaderValue::from_static("2"));
+        *request.body_mut() = Some(reqwest::Body::from("body"));
+        *request.version_mut() = reqwest::Version::HTTP_11;
+        let copy = copy_of(&request).unwrap();
+        assert_eq!((copy.method(), copy.url()), (&Method::PUT, &url));
+        assert_eq!(copy.headers(), request.headers());
+        assert_eq!(copy.version(), reqwest::Version::HTTP_11);
+        assert_eq!(copy.body().and_then(|b| b.as_bytes()), Some(&b"body"[..]));
+        assert_eq!(copy.timeout(), None);
+
+        *request.timeout_mut() = Some(std::time::Duration::from_secs(3));
+        let copy = copy_of(&request).unwrap();
+        assert_eq!(copy.timeout(), Some(&std::time::Duration::from_secs(3)));
+
+        let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from("x"))]);
+        *request.body_mut() = Some(reqwest::Body::wrap_stream(stream));
+        assert!(copy_of(&request).is_none(), "a stream cannot be sent twice");
+    }
 
     fn response(status: u16, location: Option<&str>) -> Response {
         let mut builder = http::Response::builder()

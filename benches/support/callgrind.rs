@@ -16,7 +16,10 @@ use std::{
 
 use plex_tv::types::User;
 
-use super::{print_ratio, raw_client, raw_get, raw_get_bytes, sdk_client, Bodies, Server, Target};
+use super::{
+    print_ratio, raw_client, raw_client_without_retry_layer, raw_get, raw_get_bytes, sdk_client,
+    Bodies, Server, Target,
+};
 
 /// Calls before counting starts in each run (pool, connections, caches).
 const WARM_UP: usize = 20;
@@ -25,7 +28,8 @@ const SHORT: usize = 50;
 const LONG: usize = 350;
 
 /// The workload run under valgrind: `MODE N` with MODE `sdk`, `raw` (raw
-/// reqwest + serde_json) or `raw_bytes`.
+/// reqwest + serde_json), `raw_no_retry_layer` (the same with reqwest's own
+/// retry layer off, as the SDK sets its client) or `raw_bytes`.
 pub fn drive(args: &[String]) {
     let mode = args.first().map(String::as_str).unwrap_or("sdk");
     let calls: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(LONG);
@@ -51,13 +55,21 @@ pub fn drive(args: &[String]) {
                     std::hint::black_box(raw_get::<User>(&raw, &url).await);
                 }
             }
+            "raw_no_retry_layer" => {
+                let raw = raw_client_without_retry_layer();
+                for _ in 0..WARM_UP + calls {
+                    std::hint::black_box(raw_get::<User>(&raw, &url).await);
+                }
+            }
             "raw_bytes" => {
                 let raw = raw_client();
                 for _ in 0..WARM_UP + calls {
                     std::hint::black_box(raw_get_bytes(&raw, &url).await);
                 }
             }
-            other => panic!("unknown mode {other:?}: use sdk, raw or raw_bytes"),
+            other => {
+                panic!("unknown mode {other:?}: use sdk, raw, raw_no_retry_layer or raw_bytes")
+            }
         }
     });
 }
@@ -79,7 +91,7 @@ pub fn report() {
     let dir = std::env::temp_dir().join(format!("plex-tv-callgrind-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     let mut per_call = Vec::new();
-    for mode in ["sdk", "raw", "raw_bytes"] {
+    for mode in ["sdk", "raw", "raw_no_retry_layer", "raw_bytes"] {
         let short = count(&exe, &dir, mode, SHORT);
         let long = count(&exe, &dir, mode, LONG);
         match (short, long) {
@@ -104,6 +116,13 @@ pub fn report() {
             sdk / raw,
             Target::AtMost(1.05),
         );
+        if let Some(same) = of("raw_no_retry_layer") {
+            print_ratio(
+                "get_user instructions per call sdk/raw_no_retry_layer",
+                sdk / same,
+                Target::AtMost(1.05),
+            );
+        }
         if let Some(bytes) = of("raw_bytes") {
             println!(
                 "callgrind_get_user: SDK overhead over raw reqwest+serde {:.0} instructions per call; \

@@ -167,6 +167,20 @@ pub fn sdk_client(base_url: &str) -> PlexTv {
 /// the same identity headers, token, `Accept`, user agent, timeouts and
 /// redirect policy.
 pub fn raw_client() -> reqwest::Client {
+    raw_client_builder().build().expect("the raw client builds")
+}
+
+/// [`raw_client`] with reqwest's own retry layer off, as the SDK sets up its
+/// client (its retry policy does the retrying): that layer copies every
+/// request's headers.
+pub fn raw_client_without_retry_layer() -> reqwest::Client {
+    raw_client_builder()
+        .retry(reqwest::retry::never().max_retries_per_request(0))
+        .build()
+        .expect("the raw client builds")
+}
+
+fn raw_client_builder() -> reqwest::ClientBuilder {
     let mut headers = HeaderMap::new();
     for (name, value) in identity().headers() {
         headers.insert(
@@ -184,8 +198,6 @@ pub fn raw_client() -> reqwest::Client {
         .connect_timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("plex-tv-rust/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the raw client builds")
 }
 
 /// One `GET` with raw reqwest, decoded with serde_json into `T`.
