@@ -201,10 +201,11 @@ fn operation_table(spec: &openapiv3::OpenAPI) -> Result<String, String> {
         let server = server_of(spec, item, operation).unwrap_or(default);
         // progenitor's method name, which the hooks see as the operation id.
         let name = heck::ToSnakeCase::to_snake_case(id);
-        rows.push(format!(
+        let row = format!(
             "    Operation {{ name: {name:?}, id: {id:?}, method: {:?}, path: {path:?}, server: {server:?} }},\n",
             method.to_uppercase()
-        ));
+        );
+        rows.push((name, row));
     }
     rows.sort();
     // Every request looks its operation up by name: a match, which the
@@ -212,10 +213,7 @@ fn operation_table(spec: &openapiv3::OpenAPI) -> Result<String, String> {
     let arms: String = rows
         .iter()
         .enumerate()
-        .map(|(index, row)| {
-            let name = row.split('"').nth(1).unwrap_or_default();
-            format!("        {name:?} => Some({index}),\n")
-        })
+        .map(|(index, (name, _))| format!("        {name:?} => Some({index}),\n"))
         .collect();
     Ok(format!(
         "/// The server of every operation that names none itself.\n\
@@ -224,7 +222,7 @@ fn operation_table(spec: &openapiv3::OpenAPI) -> Result<String, String> {
          pub static OPERATIONS: &[Operation] = &[\n{}];\n\n\
          /// Where the operation whose method is `name` is in [`OPERATIONS`].\n\
          pub(crate) fn position_named(name: &str) -> Option<usize> {{\n    match name {{\n{arms}        _ => None,\n    }}\n}}\n",
-        rows.concat()
+        rows.iter().map(|(_, row)| row.as_str()).collect::<String>()
     ))
 }
 

@@ -70,18 +70,16 @@ impl Error {
     }
 
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
-        if let Some(failure) = find_xml_failure(&error) {
+        if let Some(failure) = cause::<XmlDecodeFailure>(&error) {
             return failure.to_error();
         }
-        if chain_has(&error, |e| e.is::<BodyTooLarge>()) {
-            let limit = find_limit(&error).unwrap_or_default();
-            return Error::ResponseTooLarge { limit };
+        if let Some(too_large) = cause::<BodyTooLarge>(&error) {
+            return Error::ResponseTooLarge {
+                limit: too_large.limit,
+            };
         }
         let timed_out = error.is_timeout()
-            || chain_has(&error, |e| {
-                e.downcast_ref::<io::Error>()
-                    .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
-            });
+            || cause::<io::Error>(&error).is_some_and(|io| io.kind() == io::ErrorKind::TimedOut);
         if timed_out {
             Error::Timeout
         } else {
@@ -122,36 +120,12 @@ impl Error {
     }
 }
 
-fn chain_has(
-    error: &(dyn std::error::Error + 'static),
-    test: impl Fn(&(dyn std::error::Error + 'static)) -> bool,
-) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if test(e) {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
-
-fn find_xml_failure(error: &reqwest::Error) -> Option<&XmlDecodeFailure> {
+/// The first error of type `T` among the causes of `error`.
+fn cause<T: std::error::Error + 'static>(error: &reqwest::Error) -> Option<&T> {
     let mut current = error.source();
     while let Some(e) = current {
-        if let Some(failure) = e.downcast_ref::<XmlDecodeFailure>() {
-            return Some(failure);
-        }
-        current = e.source();
-    }
-    None
-}
-
-fn find_limit(error: &reqwest::Error) -> Option<u64> {
-    let mut current = error.source();
-    while let Some(e) = current {
-        if let Some(too_large) = e.downcast_ref::<BodyTooLarge>() {
-            return Some(too_large.limit);
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
         }
         current = e.source();
     }
